@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ZFlow",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ZFlow", targets: ["ZFlow"]),
+        .executable(name: "zflow-scheduler", targets: ["zflow-scheduler"]),
+        .executable(name: "zflow-worker", targets: ["zflow-worker"]),
+        .executable(name: "zflow", targets: ["zflow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZMQShim", path: "CZMQShim", pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(
+            name: "CMsgPack", path: "CMsgPack", pkgConfig: "msgpack",
+            providers: [.apt(["libmsgpack-dev"])]),
+        .target(name: "ZFlowCore"),
+        .target(name: "ZFlowWire", dependencies: ["ZFlowCore", "CMsgPack"]),
+        .target(
+            name: "ZFlowScheduling",
+            dependencies: ["ZFlowCore", .product(name: "Collections", package: "swift-collections")]),
+        .target(name: "ZFlowZMQ", dependencies: ["ZFlowCore", "CZMQShim"]),
+        .target(
+            name: "ZFlow",
+            dependencies: [
+                "ZFlowCore", "ZFlowWire", "ZFlowScheduling", "ZFlowZMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(name: "ZFlowTestKit", dependencies: ["ZFlow", "ZFlowCore", "ZFlowScheduling", "ZFlowWire"]),
+        .executableTarget(
+            name: "zflow-scheduler",
+            dependencies: ["ZFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "zflow-worker",
+            dependencies: ["ZFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "zflow",
+            dependencies: ["ZFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "wordcount", dependencies: ["ZFlow"], path: "examples/wordcount"),
+        .executableTarget(name: "quickstart", dependencies: ["ZFlow"], path: "examples/quickstart"),
+        .executableTarget(name: "custom-worker", dependencies: ["ZFlow"], path: "examples/custom-worker"),
+        .testTarget(name: "ZFlowWireTests", dependencies: ["ZFlowWire", "ZFlowCore"]),
+        .testTarget(name: "ZFlowSchedulingTests", dependencies: ["ZFlowScheduling", "ZFlowTestKit"]),
+        .testTarget(name: "ZFlowZMQTests", dependencies: ["ZFlowZMQ"]),
+        .testTarget(
+            name: "ZFlowIntegrationTests",
+            dependencies: ["ZFlow", "ZFlowTestKit", "zflow-scheduler", "zflow-worker"]),
+    ]
+)

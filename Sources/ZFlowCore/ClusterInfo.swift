@@ -1,0 +1,74 @@
+/// A worker as the scheduler sees it, for `client.schedulerInfo()` and `zflow status`.
+public struct WorkerInfo: Hashable, Sendable, Codable {
+    /// The worker's unique name.
+    public var name: String
+    /// The address of its peer socket.
+    public var address: String
+    /// Its executor threads.
+    public var nthreads: Int
+    /// Tasks assigned to it and not finished.
+    public var processing: Int
+    /// Keys whose results it holds.
+    public var keysHeld: Int
+    /// Bytes of results it holds.
+    public var bytesHeld: UInt64
+    /// The functions it can run.
+    public var functions: [String]
+    /// Milliseconds since the scheduler last heard from it.
+    public var lastSeenMilliseconds: UInt64
+
+    /// Describes a worker.
+    public init(
+        name: String, address: String, nthreads: Int, processing: Int, keysHeld: Int, bytesHeld: UInt64,
+        functions: [String], lastSeenMilliseconds: UInt64
+    ) {
+        self.name = name
+        self.address = address
+        self.nthreads = nthreads
+        self.processing = processing
+        self.keysHeld = keysHeld
+        self.bytesHeld = bytesHeld
+        self.functions = functions
+        self.lastSeenMilliseconds = lastSeenMilliseconds
+    }
+}
+
+/// The scheduler's running totals.
+public struct SchedulerCounters: Hashable, Sendable, Codable {
+    /// Tasks that finished successfully since start.
+    public var tasksCompleted: UInt64 = 0
+    /// Tasks that erred since start.
+    public var tasksErred: UInt64 = 0
+    /// Payload bytes (results, scattered data) the scheduler passed on; by design always 0.
+    public var payloadBytesRelayed: UInt64 = 0
+    /// Messages the scheduler rejected as malformed or unexpected.
+    public var messagesRejected: UInt64 = 0
+    /// Creates zeroed counters.
+    public init() {}
+}
+
+/// A snapshot of the cluster: workers, task counts by state, counters.
+public struct SchedulerInfo: Hashable, Sendable, Codable {
+    /// Connected workers, sorted by name.
+    public var workers: [WorkerInfo]
+    /// How many tasks are in each state (by `TaskStatus` raw value).
+    public var taskCounts: [String: Int]
+    /// Connected clients.
+    public var clients: Int
+    /// Running totals.
+    public var counters: SchedulerCounters
+    /// Who holds each key asked about (worker names).
+    public var whoHas: [String: [String]]
+
+    /// Describes the cluster.
+    public init(
+        workers: [WorkerInfo], taskCounts: [String: Int], clients: Int, counters: SchedulerCounters,
+        whoHas: [String: [String]]
+    ) {
+        self.workers = workers
+        self.taskCounts = taskCounts
+        self.clients = clients
+        self.counters = counters
+        self.whoHas = whoHas
+    }
+}

@@ -1,0 +1,117 @@
+/// What a worker states about itself when it registers.
+public struct WorkerRegistration: Hashable, Sendable {
+    /// Its unique name.
+    public var name: WorkerID
+    /// Executor threads.
+    public var nthreads: Int
+    /// Names of the functions it can run.
+    public var functions: [String]
+    /// The address of its peer ROUTER.
+    public var address: PeerAddress
+    /// How often it sends a heartbeat when otherwise quiet.
+    public var heartbeatInterval: Interval
+    /// The protocol version it speaks.
+    public var version: Int
+    /// Results it already holds (after a reconnect).
+    public var held: [KeySize]
+
+    /// Describes a worker.
+    public init(
+        name: WorkerID, nthreads: Int, functions: [String], address: PeerAddress,
+        heartbeatInterval: Interval, version: Int = ProtocolVersion.current, held: [KeySize] = []
+    ) {
+        self.name = name
+        self.nthreads = nthreads
+        self.functions = functions
+        self.address = address
+        self.heartbeatInterval = heartbeatInterval
+        self.version = version
+        self.held = held
+    }
+}
+
+/// Operations a worker sends to the scheduler.
+public enum WorkerToScheduler: Hashable, Sendable {
+    /// `register`: join the cluster.
+    case register(WorkerRegistration)
+    /// `task-finished`: a run succeeded; its result is held here.
+    case taskFinished(key: TaskKey, runID: RunID, nbytes: UInt64, duration: Interval)
+    /// `task-erred`: a run failed.
+    case taskErred(key: TaskKey, runID: RunID, error: RemoteError)
+    /// `missing-data`: a peer the scheduler named did not have a key.
+    case missingData(key: TaskKey, holder: PeerAddress)
+    /// `heartbeat`: the worker is alive (sent only when the line was otherwise quiet).
+    case heartbeat
+    /// `unregister`: the worker leaves.
+    case unregister
+}
+
+/// Operations the scheduler sends to a worker.
+public enum SchedulerToWorker: Hashable, Sendable {
+    /// `registered`: registration accepted.
+    case registered
+    /// `compute-task`: run these tasks.
+    case computeTask(TaskAssignment)
+    /// `free-keys`: drop these results, or abandon these tasks.
+    case freeKeys([TaskKey])
+    /// `error`: the worker's last message was refused.
+    case error(ProtocolViolation)
+}
+
+/// Operations a client sends to the scheduler.
+public enum ClientToScheduler: Hashable, Sendable {
+    /// `register-client`: the client connects.
+    case register(version: Int)
+    /// `submit`: run these tasks; the client holds a future for each.
+    case submit([TaskSpec])
+    /// `release`: the client dropped its last future for these keys.
+    case release([TaskKey])
+    /// `cancel`: stop these tasks and their dependents.
+    case cancel([TaskKey])
+    /// `who-has`: where are these results?
+    case whoHas([TaskKey])
+    /// `scattered`: the client stored these values on a worker; the client holds futures for them.
+    case scattered(worker: WorkerID, keys: [KeySize])
+    /// `info`: ask for a snapshot of the cluster (and who holds `keys`).
+    case info(keys: [TaskKey])
+    /// `heartbeat`: the client is alive.
+    case heartbeat
+    /// `unregister`: the client leaves; its futures are released.
+    case unregister
+}
+
+/// Operations the scheduler sends to a client.
+public enum SchedulerToClient: Hashable, Sendable {
+    /// `registered`: the client may submit.
+    case registered
+    /// `task-finished`: the result of `key` is in memory at `holders`.
+    case taskFinished(key: TaskKey, nbytes: UInt64, holders: [PeerAddress])
+    /// `task-erred`: `key` failed.
+    case taskErred(key: TaskKey, error: RemoteError)
+    /// `task-cancelled`: `key` was cancelled (by this or another client).
+    case taskCancelled(key: TaskKey)
+    /// `who-has-reply`: holders of each key asked about; keys not in memory have none.
+    case whoHas([TaskKey: [PeerAddress]])
+    /// `info-reply`: a snapshot of the cluster.
+    case info(SchedulerInfo)
+    /// `error`: the client's last message was refused.
+    case error(ProtocolViolation)
+}
+
+/// Operations sent to a worker's peer ROUTER by other workers and by clients.
+public enum PeerRequest: Hashable, Sendable {
+    /// `get-data`: send these results.
+    case getData([TaskKey])
+    /// `put-data`: store these values (client `scatter`).
+    case putData([KeyedPayload])
+}
+
+/// Replies from a worker's peer ROUTER.
+public enum PeerReply: Hashable, Sendable {
+    /// `data`: the results found, and the keys not held here.
+    case data(found: [KeyedPayload], missing: [TaskKey])
+    /// `put-data-ok`: these values are stored.
+    case putDataStored([TaskKey])
+    /// `error`: the request was refused.
+    case error(ProtocolViolation)
+}

@@ -1,0 +1,94 @@
+/// Everything the scheduler needs to run one task: what to call, with what, after what.
+public struct TaskSpec: Hashable, Sendable {
+    /// The task's unique key; its result is stored under it.
+    public var key: TaskKey
+    /// The registered function to call.
+    public var function: String
+    /// The encoded argument list (a MessagePack array); futures inside are references to `dependencies`.
+    public var arguments: Payload
+    /// Keys whose results the arguments refer to; the task runs after all of them are in memory.
+    public var dependencies: [TaskKey]
+    /// Larger runs earlier; ties go to the earlier submission.
+    public var priority: Int
+
+    /// Describes a task.
+    public init(key: TaskKey, function: String, arguments: Payload, dependencies: [TaskKey] = [], priority: Int = 0) {
+        self.key = key
+        self.function = function
+        self.arguments = arguments
+        self.dependencies = dependencies
+        self.priority = priority
+    }
+}
+
+/// A dependency of a task handed to a worker: its key, its size and the peers that hold it.
+public struct DependencyLocation: Hashable, Sendable {
+    /// The dependency's key.
+    public var key: TaskKey
+    /// The size of its encoded result.
+    public var nbytes: UInt64
+    /// Peer addresses of the workers that hold it.
+    public var holders: [PeerAddress]
+
+    /// Describes where a dependency lives.
+    public init(key: TaskKey, nbytes: UInt64, holders: [PeerAddress]) {
+        self.key = key
+        self.nbytes = nbytes
+        self.holders = holders
+    }
+}
+
+/// One task assigned to a worker by `compute-task`.
+public struct TaskAssignment: Hashable, Sendable {
+    /// The task's key.
+    public var key: TaskKey
+    /// This assignment; the worker reports its outcome under it.
+    public var runID: RunID
+    /// The registered function to call.
+    public var function: String
+    /// The encoded argument list.
+    public var arguments: Payload
+    /// Where each dependency can be fetched.
+    public var dependencies: [DependencyLocation]
+    /// Larger runs earlier on the worker.
+    public var priority: Int
+
+    /// Describes an assignment.
+    public init(
+        key: TaskKey, runID: RunID, function: String, arguments: Payload,
+        dependencies: [DependencyLocation] = [], priority: Int = 0
+    ) {
+        self.key = key
+        self.runID = runID
+        self.function = function
+        self.arguments = arguments
+        self.dependencies = dependencies
+        self.priority = priority
+    }
+}
+
+/// A key and the size of its stored result.
+public struct KeySize: Hashable, Sendable {
+    /// The key.
+    public var key: TaskKey
+    /// Bytes of its encoded result.
+    public var nbytes: UInt64
+    /// Pairs a key with its size.
+    public init(key: TaskKey, nbytes: UInt64) {
+        self.key = key
+        self.nbytes = nbytes
+    }
+}
+
+/// A key with its encoded value, as moved between workers and clients.
+public struct KeyedPayload: Hashable, Sendable {
+    /// The key.
+    public var key: TaskKey
+    /// The encoded value.
+    public var payload: Payload
+    /// Pairs a key with its bytes.
+    public init(key: TaskKey, payload: Payload) {
+        self.key = key
+        self.payload = payload
+    }
+}

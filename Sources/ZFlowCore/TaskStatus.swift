@@ -1,0 +1,31 @@
+/// The state of a task on the scheduler.
+public enum TaskStatus: String, Hashable, Sendable, CaseIterable, Codable {
+    /// Known, but some dependency is not in memory yet.
+    case waiting
+    /// Ready to run, but no connected worker offers its function.
+    case noWorker = "no-worker"
+    /// Assigned to a worker, which is fetching its inputs or running it.
+    case processing
+    /// Its result is held by at least one worker.
+    case memory
+    /// It failed, or a dependency failed; the error is kept for whoever asks.
+    case erred
+}
+
+/// The state of a task on a worker.
+public enum WorkerTaskStatus: String, Hashable, Sendable, CaseIterable {
+    /// Assigned, but dependencies are still being fetched.
+    case waiting
+    /// A dependency to be fetched from a peer, not yet requested.
+    case fetch
+    /// A dependency whose fetch request is in flight.
+    case flight
+    /// Inputs are present; waiting for a free thread.
+    case ready
+    /// Running on an executor thread.
+    case executing
+    /// Its result is held here.
+    case memory
+    /// It failed here; the error was reported to the scheduler.
+    case error
+}

@@ -1,0 +1,126 @@
+import Foundation
+import ZFlowCore
+
+// MARK: - Writing the structures that several operations share
+
+extension OperationWriter {
+    /// Writes a `RemoteError` as a map.
+    public func remoteError(_ error: RemoteError) {
+        let w = header
+        let optional: [(String, String?)] = [
+            ("key", error.key?.rawValue), ("function", error.function), ("worker", error.worker?.rawValue),
+            ("cause", error.causeKey?.rawValue),
+        ]
+        let present = optional.filter { $0.1 != nil }
+        w.writeMapHeader(2 + present.count)
+        w.write("type")
+        w.write(error.typeName)
+        w.write("message")
+        w.write(error.message)
+        for (name, value) in present {
+            w.write(name)
+            w.write(value!)
+        }
+    }
+
+    /// Writes a `TaskSpec` as a map.
+    public func taskSpec(_ spec: TaskSpec) {
+        header.writeMapHeader(5)
+        key("key")
+        header.write(spec.key.rawValue)
+        key("function")
+        header.write(spec.function)
+        key("args")
+        payload(spec.arguments)
+        key("deps")
+        strings(spec.dependencies) { $0.rawValue }
+        key("priority")
+        header.write(spec.priority)
+    }
+
+    /// Writes key → nbytes pairs as an array of `[key, nbytes]`.
+    public func keySizes(_ sizes: [KeySize]) {
+        header.writeArrayHeader(sizes.count)
+        for size in sizes {
+            header.writeArrayHeader(2)
+            header.write(size.key.rawValue)
+            header.write(size.nbytes)
+        }
+    }
+
+    /// Writes keyed payloads as an array of `[key, payload]`.
+    public func keyedPayloads(_ items: [KeyedPayload]) {
+        header.writeArrayHeader(items.count)
+        for item in items {
+            header.writeArrayHeader(2)
+            header.write(item.key.rawValue)
+            payload(item.payload)
+        }
+    }
+
+    /// Writes a violation's code and message as two fields; returns 2.
+    public func violationFields(_ violation: ProtocolViolation) -> Int {
+        key("code")
+        header.write(violation.code.rawValue)
+        key("message")
+        header.write(violation.message)
+        return 2
+    }
+}
+
+// MARK: - Reading them back
+
+extension OperationReader {
+    /// Reads a `RemoteError` map.
+    public func remoteError(_ name: String) throws(WireError) -> RemoteError {
+        let fields = try nested(try field(name), name: name)
+        func optionalString(_ key: String) throws(WireError) -> String? {
+            fields.optional(key) == nil ? nil : try fields.string(key)
+        }
+        return RemoteError(
+            typeName: try fields.string("type"), message: try fields.string("message"),
+            key: try optionalString("key").map { TaskKey($0) }, function: try optionalString("function"),
+            worker: try optionalString("worker").map { WorkerID($0) }, causeKey: try optionalString("cause").map { TaskKey($0) })
+    }
+
+    /// Reads a `TaskSpec` map.
+    public func taskSpec(_ value: MessagePackObject, name: String) throws(WireError) -> TaskSpec {
+        let fields = try nested(value, name: name)
+        return TaskSpec(
+            key: TaskKey(try fields.string("key")), function: try fields.string("function"),
+            arguments: try fields.payload("args"), dependencies: try fields.strings("deps").map { TaskKey($0) },
+            priority: try fields.int("priority", default: 0))
+    }
+
+    /// Reads an array of `[key, nbytes]`.
+    public func keySizes(_ name: String) throws(WireError) -> [KeySize] {
+        try array(name) { (pair) throws(WireError) in
+            guard pair.arrayCount == 2, let key = pair.element(0).string, let nbytes = pair.element(1).uint64 else {
+                throw mismatch(name, expected: "[key, nbytes]", found: pair)
+            }
+            return KeySize(key: TaskKey(key), nbytes: nbytes)
+        }
+    }
+
+    /// Reads an array of `[key, payload]`.
+    public func keyedPayloads(_ name: String) throws(WireError) -> [KeyedPayload] {
+        try array(name) { (pair) throws(WireError) in
+            guard pair.arrayCount == 2, let key = pair.element(0).string else {
+                throw mismatch(name, expected: "[key, payload]", found: pair)
+            }
+            return KeyedPayload(key: TaskKey(key), payload: try payload(pair.element(1), field: name))
+        }
+    }
+
+    /// Reads the `code` and `message` fields of an `error` operation.
+    public func violation() throws(WireError) -> ProtocolViolation {
+        let number = try int("code")
+        guard let code = ErrorCode(rawValue: number) else {
+            throw .typeMismatch(expected: "a known error code", found: "\(number)", at: "\(op).code")
+        }
+        return ProtocolViolation(code, try string("message"))
+    }
+
+    /// Reads an array of keys.
+    public func keys(_ name: String) throws(WireError) -> [TaskKey] { try strings(name).map { TaskKey($0) } }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import ZFlowCore
+
+extension WorkerToScheduler: WireMessage {
+    /// The wire name of each operation.
+    public var op: String {
+        switch self {
+        case .register: return "register"
+        case .taskFinished: return "task-finished"
+        case .taskErred: return "task-erred"
+        case .missingData: return "missing-data"
+        case .heartbeat: return "heartbeat"
+        case .unregister: return "unregister"
+        }
+    }
+
+    /// Writes the fields of each operation.
+    public func writeFields(to w: OperationWriter) -> Int {
+        let h = w.header
+        switch self {
+        case .register(let r):
+            w.key("name"); h.write(r.name.rawValue)
+            w.key("nthreads"); h.write(r.nthreads)
+            w.key("functions"); w.strings(r.functions) { $0 }
+            w.key("address"); h.write(r.address.rawValue)
+            w.key("heartbeat_ms"); h.write(r.heartbeatInterval.milliseconds)
+            w.key("version"); h.write(r.version)
+            w.key("held"); w.keySizes(r.held)
+            return 7
+        case .taskFinished(let key, let runID, let nbytes, let duration):
+            w.key("key"); h.write(key.rawValue)
+            w.key("run"); h.write(runID.rawValue)
+            w.key("nbytes"); h.write(nbytes)
+            w.key("duration_ns"); h.write(duration.nanoseconds)
+            return 4
+        case .taskErred(let key, let runID, let error):
+            w.key("key"); h.write(key.rawValue)
+            w.key("run"); h.write(runID.rawValue)
+            w.key("error"); w.remoteError(error)
+            return 3
+        case .missingData(let key, let holder):
+            w.key("key"); h.write(key.rawValue)
+            w.key("holder"); h.write(holder.rawValue)
+            return 2
+        case .heartbeat, .unregister:
+            return 0
+        }
+    }
+
+    /// Reads each operation.
+    public static func read(op: String, from r: OperationReader) throws(WireError) -> WorkerToScheduler {
+        switch op {
+        case "register":
+            return .register(
+                WorkerRegistration(
+                    name: WorkerID(try r.string("name")), nthreads: try r.int("nthreads"),
+                    functions: try r.strings("functions"), address: PeerAddress(try r.string("address")),
+                    heartbeatInterval: .milliseconds(try r.uint("heartbeat_ms")), version: try r.int("version"),
+                    held: try r.keySizes("held")))
+        case "task-finished":
+            return .taskFinished(
+                key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")), nbytes: try r.uint("nbytes"),
+                duration: Interval(nanoseconds: try r.uint("duration_ns")))
+        case "task-erred":
+            return .taskErred(
+                key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")), error: try r.remoteError("error"))
+        case "missing-data":
+            return .missingData(key: TaskKey(try r.string("key")), holder: PeerAddress(try r.string("holder")))
+        case "heartbeat": return .heartbeat
+        case "unregister": return .unregister
+        default: throw .unknownOp(op)
+        }
+    }
+}
+
+extension SchedulerToWorker: WireMessage {
+    /// The wire name of each operation.
+    public var op: String {
+        switch self {
+        case .registered: return "registered"
+        case .computeTask: return "compute-task"
+        case .freeKeys: return "free-keys"
+        case .error: return "error"
+        }
+    }
+
+    /// Writes the fields of each operation.
+    public func writeFields(to w: OperationWriter) -> Int {
+        let h = w.header
+        switch self {
+        case .registered:
+            return 0
+        case .computeTask(let a):
+            w.key("key"); h.write(a.key.rawValue)
+            w.key("run"); h.write(a.runID.rawValue)
+            w.key("function"); h.write(a.function)
+            w.key("args"); w.payload(a.arguments)
+            w.key("priority"); h.write(a.priority)
+            w.key("deps")
+            h.writeArrayHeader(a.dependencies.count)
+            for dependency in a.dependencies {
+                h.writeArrayHeader(3)
+                h.write(dependency.key.rawValue)
+                h.write(dependency.nbytes)
+                w.strings(dependency.holders) { $0.rawValue }
+            }
+            return 6
+        case .freeKeys(let keys):
+            w.key("keys"); w.strings(keys) { $0.rawValue }
+            return 1
+        case .error(let violation):
+            return w.violationFields(violation)
+        }
+    }
+
+    /// Reads each operation.
+    public static func read(op: String, from r: OperationReader) throws(WireError) -> SchedulerToWorker {
+        switch op {
+        case "registered": return .registered
+        case "compute-task":
+            let dependencies = try r.array("deps") { (item) throws(WireError) -> DependencyLocation in
+                guard item.arrayCount == 3, let key = item.element(0).string, let nbytes = item.element(1).uint64,
+                    let holderCount = item.element(2).arrayCount
+                else { throw r.mismatch("deps", expected: "[key, nbytes, [address]]", found: item) }
+                var holders: [PeerAddress] = []
+                for index in 0..<holderCount {
+                    guard let address = item.element(2).element(index).string else {
+                        throw r.mismatch("deps", expected: "address string", found: item.element(2).element(index))
+                    }
+                    holders.append(PeerAddress(address))
+                }
+                return DependencyLocation(key: TaskKey(key), nbytes: nbytes, holders: holders)
+            }
+            return .computeTask(
+                TaskAssignment(
+                    key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")),
+                    function: try r.string("function"), arguments: try r.payload("args"),
+                    dependencies: dependencies, priority: try r.int("priority", default: 0)))
+        case "free-keys": return .freeKeys(try r.keys("keys"))
+        case "error": return .error(try r.violation())
+        default: throw .unknownOp(op)
+        }
+    }
+}
