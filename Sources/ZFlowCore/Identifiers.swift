@@ -63,3 +63,15 @@ public struct RunID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Orders runs by assignment.
     public static func < (lhs: RunID, rhs: RunID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
+
+/// The routing id a DEALER presents to the scheduler's ROUTER, before it is known as a worker.
+public struct RoutingID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The routing id's bytes as text.
+    public let rawValue: String
+    /// Wraps a routing id.
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    /// The routing id.
+    public var description: String { rawValue }
+    /// Orders routing ids by their strings.
+    public static func < (lhs: RoutingID, rhs: RoutingID) -> Bool { lhs.rawValue < rhs.rawValue }
+}

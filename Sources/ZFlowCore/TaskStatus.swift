@@ -28,4 +28,6 @@ public enum WorkerTaskStatus: String, Hashable, Sendable, CaseIterable {
     case memory
     /// It failed here; the error was reported to the scheduler.
     case error
+    /// A dependency that no holder had; the scheduler was told and will reassign the dependents.
+    case missing
 }

@@ -2,21 +2,6 @@ import Foundation
 import ZFlowCore
 
 extension ClientToScheduler: WireMessage {
-    /// The wire name of each operation.
-    public var op: String {
-        switch self {
-        case .register: return "register-client"
-        case .submit: return "submit"
-        case .release: return "release"
-        case .cancel: return "cancel"
-        case .whoHas: return "who-has"
-        case .scattered: return "scattered"
-        case .info: return "info"
-        case .heartbeat: return "heartbeat"
-        case .unregister: return "unregister"
-        }
-    }
-
     /// Writes the fields of each operation.
     public func writeFields(to w: OperationWriter) -> Int {
         let h = w.header
@@ -60,19 +45,6 @@ extension ClientToScheduler: WireMessage {
 }
 
 extension SchedulerToClient: WireMessage {
-    /// The wire name of each operation.
-    public var op: String {
-        switch self {
-        case .registered: return "registered"
-        case .taskFinished: return "task-finished"
-        case .taskErred: return "task-erred"
-        case .taskCancelled: return "task-cancelled"
-        case .whoHas: return "who-has-reply"
-        case .info: return "info-reply"
-        case .error: return "error"
-        }
-    }
-
     /// Writes the fields of each operation.
     public func writeFields(to w: OperationWriter) -> Int {
         let h = w.header
@@ -145,14 +117,6 @@ extension SchedulerToClient: WireMessage {
 }
 
 extension PeerRequest: WireMessage {
-    /// The wire name of each operation.
-    public var op: String {
-        switch self {
-        case .getData: return "get-data"
-        case .putData: return "put-data"
-        }
-    }
-
     /// Writes the fields of each operation.
     public func writeFields(to w: OperationWriter) -> Int {
         switch self {
@@ -175,15 +139,6 @@ extension PeerRequest: WireMessage {
 }
 
 extension PeerReply: WireMessage {
-    /// The wire name of each operation.
-    public var op: String {
-        switch self {
-        case .data: return "data"
-        case .putDataStored: return "put-data-ok"
-        case .error: return "error"
-        }
-    }
-
     /// Writes the fields of each operation.
     public func writeFields(to w: OperationWriter) -> Int {
         switch self {

@@ -2,18 +2,6 @@ import Foundation
 import ZFlowCore
 
 extension WorkerToScheduler: WireMessage {
-    /// The wire name of each operation.
-    public var op: String {
-        switch self {
-        case .register: return "register"
-        case .taskFinished: return "task-finished"
-        case .taskErred: return "task-erred"
-        case .missingData: return "missing-data"
-        case .heartbeat: return "heartbeat"
-        case .unregister: return "unregister"
-        }
-    }
-
     /// Writes the fields of each operation.
     public func writeFields(to w: OperationWriter) -> Int {
         let h = w.header
@@ -74,16 +62,6 @@ extension WorkerToScheduler: WireMessage {
 }
 
 extension SchedulerToWorker: WireMessage {
-    /// The wire name of each operation.
-    public var op: String {
-        switch self {
-        case .registered: return "registered"
-        case .computeTask: return "compute-task"
-        case .freeKeys: return "free-keys"
-        case .error: return "error"
-        }
-    }
-
     /// Writes the fields of each operation.
     public func writeFields(to w: OperationWriter) -> Int {
         let h = w.header

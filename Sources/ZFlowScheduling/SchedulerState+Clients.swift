@@ -1,0 +1,161 @@
+import ZFlowCore
+
+extension SchedulerState {
+    mutating func onClientMessage(_ client: ClientID, _ message: ClientToScheduler) {
+        if case .register(let version) = message {
+            guard version == ProtocolVersion.current else {
+                actions.append(
+                    .toClient(
+                        client,
+                        .error(
+                            ProtocolViolation(
+                                .versionMismatch,
+                                "client speaks ZFLOW/\(version), scheduler speaks ZFLOW/\(ProtocolVersion.current)"))))
+                return
+            }
+            if clients[client] == nil { clients[client] = ClientRecord(lastSeen: now) }
+            actions.append(.toClient(client, .registered))
+            return
+        }
+        guard clients[client] != nil else {
+            actions.append(
+                .toClient(client, .error(ProtocolViolation(.unexpected, "'\(message.op)' before 'register-client'"))))
+            return
+        }
+        clients[client]!.lastSeen = now
+        switch message {
+        case .register: break
+        case .submit(let specs): onSubmit(client, specs)
+        case .release(let keys): onRelease(client, keys)
+        case .cancel(let keys): onCancel(keys)
+        case .whoHas(let keys): actions.append(.toClient(client, .whoHas(whoHas(keys))))
+        case .scattered(let worker, let keys): onScattered(client, worker, keys)
+        case .info(let keys): actions.append(.toClient(client, .info(info(whoHasKeys: keys))))
+        case .heartbeat: break
+        case .unregister: removeClient(client)
+        }
+    }
+
+    mutating func onSubmit(_ client: ClientID, _ specs: [TaskSpec]) {
+        for spec in specs {
+            clients[client]!.wants.insert(spec.key)
+            guard let existing = tasks[spec.key] else {
+                addTask(spec, wantedBy: client)
+                continue
+            }
+            tasks[spec.key]!.wantedBy.insert(client)
+            switch existing.status {
+            case .memory:
+                let holders = existing.holders.compactMap { workers[$0]?.address }
+                actions.append(.toClient(client, .taskFinished(key: spec.key, nbytes: existing.nbytes, holders: holders)))
+            case .erred:
+                actions.append(.toClient(client, .taskErred(key: spec.key, error: existing.error!)))
+            case .waiting, .processing, .noWorker:
+                break
+            }
+        }
+    }
+
+    mutating func onRelease(_ client: ClientID, _ keys: [TaskKey]) {
+        for key in keys {
+            clients[client]?.wants.remove(key)
+            guard tasks[key] != nil else { continue }
+            tasks[key]!.wantedBy.remove(client)
+            releaseIfUnneeded(key)
+        }
+    }
+
+    /// Cancels tasks and everything that depends on them, for every client.
+    mutating func onCancel(_ keys: [TaskKey]) {
+        var order: [TaskKey] = []
+        var seen = Set<TaskKey>()
+        var pending = keys.reversed().map { $0 }
+        while let key = pending.popLast() {
+            guard tasks[key] != nil, seen.insert(key).inserted else { continue }
+            order.append(key)
+            pending.append(contentsOf: tasks[key]!.dependents.sorted().reversed())
+        }
+        for key in order {
+            guard let task = tasks[key] else { continue }
+            for client in task.wantedBy.sorted() {
+                actions.append(.toClient(client, .taskCancelled(key: key)))
+                clients[client]?.wants.remove(key)
+            }
+            tasks[key]!.wantedBy = []
+        }
+        for key in order.reversed() { forget(key) }
+    }
+
+    mutating func onScattered(_ client: ClientID, _ workerID: WorkerID, _ keys: [KeySize]) {
+        guard let worker = workers[workerID] else {
+            for item in keys {
+                actions.append(
+                    .toClient(
+                        client,
+                        .taskErred(
+                            key: item.key,
+                            error: RemoteError(
+                                typeName: "UnknownWorker", message: "scattered to worker '\(workerID)', which is not connected",
+                                key: item.key))))
+            }
+            return
+        }
+        for item in keys {
+            clients[client]!.wants.insert(item.key)
+            if tasks[item.key] != nil {
+                tasks[item.key]!.wantedBy.insert(client)
+                if tasks[item.key]!.status == .memory, !tasks[item.key]!.holders.contains(workerID) {
+                    tasks[item.key]!.holders.append(workerID)
+                    workers[workerID]!.held.insert(item.key)
+                    workers[workerID]!.bytesHeld += item.nbytes
+                }
+                continue
+            }
+            var task = SchedulerTask(
+                key: item.key, spec: TaskSpec(key: item.key, function: "scatter", arguments: Payload([])),
+                status: .memory, dependencies: [], order: nextOrder)
+            nextOrder += 1
+            task.holders = [workerID]
+            task.nbytes = item.nbytes
+            task.wantedBy = [client]
+            tasks[item.key] = task
+            record(item.key, from: nil, to: .memory)
+            workers[workerID]!.held.insert(item.key)
+            workers[workerID]!.bytesHeld += item.nbytes
+            actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: item.nbytes, holders: [worker.address])))
+        }
+    }
+
+    /// Releases everything a departed client wanted.
+    mutating func removeClient(_ client: ClientID) {
+        guard let record = clients.removeValue(forKey: client) else { return }
+        for key in record.wants.sorted() where tasks[key] != nil {
+            tasks[key]!.wantedBy.remove(client)
+            releaseIfUnneeded(key)
+        }
+    }
+
+    /// The peer addresses holding each key (empty for keys not in memory).
+    func whoHas(_ keys: [TaskKey]) -> [TaskKey: [PeerAddress]] {
+        var result: [TaskKey: [PeerAddress]] = [:]
+        for key in keys { result[key] = tasks[key]?.holders.compactMap { workers[$0]?.address } ?? [] }
+        return result
+    }
+
+    /// A snapshot of the cluster, with the holders of `whoHasKeys`.
+    public func info(whoHasKeys: [TaskKey] = []) -> SchedulerInfo {
+        let workerInfos = workers.values.sorted { $0.id < $1.id }.map { worker in
+            WorkerInfo(
+                name: worker.id.rawValue, address: worker.address.rawValue, nthreads: worker.nthreads,
+                processing: worker.processing.count, keysHeld: worker.held.count, bytesHeld: worker.bytesHeld,
+                functions: worker.functions.sorted(), lastSeenMilliseconds: (now - worker.lastSeen).milliseconds)
+        }
+        var counts: [String: Int] = [:]
+        for status in TaskStatus.allCases { counts[status.rawValue] = 0 }
+        for task in tasks.values { counts[task.status.rawValue, default: 0] += 1 }
+        var holders: [String: [String]] = [:]
+        for key in whoHasKeys { holders[key.rawValue] = tasks[key]?.holders.map(\.rawValue) ?? [] }
+        return SchedulerInfo(
+            workers: workerInfos, taskCounts: counts, clients: clients.count, counters: counters, whoHas: holders)
+    }
+}

@@ -1,0 +1,212 @@
+import ZFlowCore
+
+extension SchedulerState {
+    // MARK: - Creating and readying tasks
+
+    /// Adds a new task from `spec`, wanted by `client`, and readies it when its inputs are there.
+    mutating func addTask(_ spec: TaskSpec, wantedBy client: ClientID?) {
+        var seen = Set<TaskKey>()
+        let dependencies = spec.dependencies.filter { seen.insert($0).inserted }
+        var task = SchedulerTask(key: spec.key, spec: spec, status: .waiting, dependencies: dependencies, order: nextOrder)
+        nextOrder += 1
+        if let client { task.wantedBy.insert(client) }
+        tasks[spec.key] = task
+        record(spec.key, from: nil, to: .waiting)
+
+        var failure: RemoteError?
+        for dependency in dependencies {
+            guard let input = tasks[dependency] else {
+                failure = RemoteError(
+                    typeName: "MissingDependency",
+                    message: "dependency '\(dependency)' is not known to the scheduler (released or never submitted)",
+                    key: spec.key, function: spec.function)
+                continue
+            }
+            tasks[dependency]!.dependents.insert(spec.key)
+            switch input.status {
+            case .memory: break
+            case .erred:
+                failure = failure ?? Self.causedBy(input.error!, dependency: dependency, task: tasks[spec.key]!)
+            default: tasks[spec.key]!.waitingOn.insert(dependency)
+            }
+        }
+        if let failure {
+            tasks[spec.key]!.waitingOn = []
+            err(spec.key, failure)
+        } else if tasks[spec.key]!.waitingOn.isEmpty {
+            makeReady(spec.key)
+        }
+    }
+
+    /// An error for `task` caused by the failure of its dependency.
+    static func causedBy(_ error: RemoteError, dependency: TaskKey, task: SchedulerTask) -> RemoteError {
+        RemoteError(
+            typeName: error.typeName, message: error.message, key: task.key, function: task.spec.function,
+            worker: error.worker, causeKey: error.causeKey ?? dependency)
+    }
+
+    /// Places a task whose inputs are all in memory, or parks it until a worker can run it.
+    mutating func makeReady(_ key: TaskKey) {
+        let task = tasks[key]!
+        if workers.isEmpty {
+            setStatus(key, .noWorker)
+            noWorker.append(key)
+            return
+        }
+        guard let worker = chooseWorker(for: task) else {
+            let known = Set(workers.values.flatMap(\.functions)).sorted()
+            err(
+                key,
+                RemoteError(
+                    typeName: "UnknownFunction",
+                    message: "no worker offers function '\(task.spec.function)' (offered: \(known.joined(separator: ", ")))",
+                    key: key, function: task.spec.function))
+            return
+        }
+        assign(key, to: worker)
+    }
+
+    /// Sends a ready task to `worker` under a new run id.
+    mutating func assign(_ key: TaskKey, to worker: WorkerID) {
+        nextRun += 1
+        let run = RunID(nextRun)
+        tasks[key]!.runID = run
+        tasks[key]!.processingOn = worker
+        setStatus(key, .processing)
+        workers[worker]!.processing.insert(key)
+        let task = tasks[key]!
+        let locations = task.dependencies.map { dependency in
+            let input = tasks[dependency]!
+            return DependencyLocation(
+                key: dependency, nbytes: input.nbytes, holders: input.holders.compactMap { workers[$0]?.address })
+        }
+        let assignment = TaskAssignment(
+            key: key, runID: run, function: task.spec.function, arguments: task.spec.arguments,
+            dependencies: locations, priority: task.spec.priority)
+        actions.append(.toWorker(workers[worker]!.routing, .computeTask(assignment)))
+    }
+
+    /// Takes a task back from the worker running it (its run is abandoned) and readies it again.
+    mutating func reschedule(_ key: TaskKey, tellWorker: Bool) {
+        guard let worker = tasks[key]?.processingOn else { return }
+        workers[worker]?.processing.remove(key)
+        if tellWorker, let routing = workers[worker]?.routing { actions.append(.toWorker(routing, .freeKeys([key]))) }
+        tasks[key]!.processingOn = nil
+        tasks[key]!.runID = nil
+        setStatus(key, .waiting)
+        let missing = tasks[key]!.dependencies.filter { tasks[$0]?.status != .memory }
+        if missing.isEmpty {
+            makeReady(key)
+        } else {
+            tasks[key]!.waitingOn = Set(missing)
+            for dependency in missing { recompute(dependency) }
+        }
+    }
+
+    /// Brings back a dependency whose result was lost, from its lineage.
+    mutating func recompute(_ key: TaskKey) {
+        guard let task = tasks[key] else { return }
+        switch task.status {
+        case .memory, .erred, .processing, .noWorker: return
+        case .waiting:
+            if task.waitingOn.isEmpty { makeReady(key) }
+        }
+    }
+
+    // MARK: - Outcomes
+
+    /// Records a result held by `worker` and wakes everything that waited for it.
+    mutating func finish(_ key: TaskKey, on worker: WorkerID, nbytes: UInt64) {
+        tasks[key]!.processingOn = nil
+        tasks[key]!.nbytes = nbytes
+        tasks[key]!.holders = [worker]
+        workers[worker]!.processing.remove(key)
+        workers[worker]!.held.insert(key)
+        workers[worker]!.bytesHeld += nbytes
+        setStatus(key, .memory)
+        counters.tasksCompleted += 1
+        let task = tasks[key]!
+        let address = workers[worker]!.address
+        for client in task.wantedBy.sorted() {
+            actions.append(.toClient(client, .taskFinished(key: key, nbytes: nbytes, holders: [address])))
+        }
+        for dependent in task.dependents.sorted(by: { tasks[$0]!.order < tasks[$1]!.order }) {
+            guard tasks[dependent]!.status == .waiting else { continue }
+            tasks[dependent]!.waitingOn.remove(key)
+            if tasks[dependent]!.waitingOn.isEmpty { makeReady(dependent) }
+        }
+        for dependency in task.dependencies { releaseIfUnneeded(dependency) }
+        releaseIfUnneeded(key)
+    }
+
+    /// Marks a task and, transitively, its waiting dependents as failed, and tells the clients that want them.
+    mutating func err(_ key: TaskKey, _ error: RemoteError) {
+        var pending: [(TaskKey, RemoteError)] = [(key, error)]
+        var failed: [TaskKey] = []
+        while let (current, failure) = pending.popLast() {
+            guard let task = tasks[current], task.status != .erred, task.status != .memory else { continue }
+            if let worker = task.processingOn {
+                workers[worker]?.processing.remove(current)
+                tasks[current]!.processingOn = nil
+            }
+            if task.status == .noWorker { noWorker.remove(current) }
+            tasks[current]!.error = failure
+            tasks[current]!.waitingOn = []
+            setStatus(current, .erred)
+            counters.tasksErred += 1
+            failed.append(current)
+            for client in task.wantedBy.sorted() {
+                actions.append(.toClient(client, .taskErred(key: current, error: failure)))
+            }
+            for dependent in task.dependents.sorted() {
+                pending.append((dependent, Self.causedBy(failure, dependency: current, task: tasks[dependent]!)))
+            }
+        }
+        for current in failed {
+            for dependency in tasks[current]?.dependencies ?? [] { releaseIfUnneeded(dependency) }
+            releaseIfUnneeded(current)
+        }
+    }
+
+    // MARK: - Forgetting
+
+    /// True while a client wants the task or a dependent still needs its result.
+    func isNeeded(_ task: SchedulerTask) -> Bool {
+        if !task.wantedBy.isEmpty { return true }
+        return task.dependents.contains { dependent in
+            guard let status = tasks[dependent]?.status else { return false }
+            return status == .waiting || status == .processing || status == .noWorker
+        }
+    }
+
+    /// Forgets a task nobody needs any more, freeing its result on every holder.
+    mutating func releaseIfUnneeded(_ key: TaskKey) {
+        guard let task = tasks[key], !isNeeded(task) else { return }
+        forget(key)
+    }
+
+    /// Removes a task, telling the workers that run or hold it, then releases its now unneeded inputs.
+    mutating func forget(_ key: TaskKey) {
+        guard let task = tasks.removeValue(forKey: key) else { return }
+        record(key, from: task.status, to: nil)
+        if let worker = task.processingOn, let record = workers[worker] {
+            workers[worker]!.processing.remove(key)
+            actions.append(.toWorker(record.routing, .freeKeys([key])))
+        }
+        for holder in task.holders {
+            guard let record = workers[holder] else { continue }
+            workers[holder]!.held.remove(key)
+            workers[holder]!.bytesHeld -= min(task.nbytes, record.bytesHeld)
+            actions.append(.toWorker(record.routing, .freeKeys([key])))
+        }
+        if task.status == .noWorker { noWorker.remove(key) }
+        for client in task.wantedBy { clients[client]?.wants.remove(key) }
+        for dependent in task.dependents where tasks[dependent] != nil {
+            tasks[dependent]!.waitingOn.remove(key)
+        }
+        for dependency in task.dependencies where tasks[dependency] != nil {
+            tasks[dependency]!.dependents.remove(key)
+            releaseIfUnneeded(dependency)
+        }
+    }
+}

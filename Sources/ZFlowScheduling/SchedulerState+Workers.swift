@@ -1,0 +1,152 @@
+import ZFlowCore
+
+extension SchedulerState {
+    mutating func onWorkerMessage(_ routing: RoutingID, _ message: WorkerToScheduler) {
+        if case .register(let registration) = message {
+            onRegister(routing, registration)
+            return
+        }
+        guard let id = workerByRouting[routing] else {
+            actions.append(
+                .toWorker(routing, .error(ProtocolViolation(.unknownWorker, "unknown worker: register first"))))
+            return
+        }
+        workers[id]!.lastSeen = now
+        switch message {
+        case .register: break
+        case .taskFinished(let key, let run, let nbytes, let duration):
+            onTaskFinished(id, key, run, nbytes, duration)
+        case .taskErred(let key, let run, let error):
+            onTaskErred(id, key, run, error)
+        case .missingData(let key, let holder):
+            onMissingData(id, key, holder)
+        case .heartbeat:
+            break
+        case .unregister:
+            removeWorker(id)
+        }
+    }
+
+    mutating func onRegister(_ routing: RoutingID, _ registration: WorkerRegistration) {
+        guard registration.version == ProtocolVersion.current else {
+            actions.append(
+                .toWorker(
+                    routing,
+                    .error(
+                        ProtocolViolation(
+                            .versionMismatch,
+                            "worker speaks ZFLOW/\(registration.version), scheduler speaks ZFLOW/\(ProtocolVersion.current)"))))
+            return
+        }
+        if let existing = workers[registration.name], existing.routing != routing {
+            actions.append(
+                .toWorker(
+                    routing,
+                    .error(ProtocolViolation(.nameTaken, "worker name '\(registration.name)' is used by another live worker"))))
+            return
+        }
+        if let previous = workerByRouting[routing], previous != registration.name { removeWorker(previous) }
+        if workers[registration.name] != nil { removeWorker(registration.name) }
+        workers[registration.name] = WorkerRecord(
+            id: registration.name, routing: routing, address: registration.address, nthreads: registration.nthreads,
+            functions: Set(registration.functions), heartbeatInterval: registration.heartbeatInterval, lastSeen: now)
+        workerByRouting[routing] = registration.name
+        actions.append(.toWorker(routing, .registered))
+        var unknown: [TaskKey] = []
+        for held in registration.held {
+            if tasks[held.key]?.status == .memory {
+                tasks[held.key]!.holders.append(registration.name)
+                workers[registration.name]!.held.insert(held.key)
+                workers[registration.name]!.bytesHeld += held.nbytes
+            } else {
+                unknown.append(held.key)
+            }
+        }
+        if !unknown.isEmpty { actions.append(.toWorker(routing, .freeKeys(unknown))) }
+        let parked = noWorker
+        noWorker.removeAll()
+        for key in parked where tasks[key]?.status == .noWorker {
+            setStatus(key, .waiting)
+            makeReady(key)
+        }
+    }
+
+    mutating func onTaskFinished(_ worker: WorkerID, _ key: TaskKey, _ run: RunID, _ nbytes: UInt64, _ duration: Interval) {
+        guard let task = tasks[key], task.status == .processing, task.runID == run, task.processingOn == worker else {
+            actions.append(.toWorker(workers[worker]!.routing, .freeKeys([key])))
+            return
+        }
+        learnDuration(task.spec.function, duration)
+        finish(key, on: worker, nbytes: nbytes)
+    }
+
+    mutating func onTaskErred(_ worker: WorkerID, _ key: TaskKey, _ run: RunID, _ error: RemoteError) {
+        guard let task = tasks[key], task.status == .processing, task.runID == run, task.processingOn == worker else {
+            return
+        }
+        err(key, error)
+    }
+
+    /// A worker could not get `key` from `holder`: correct the map, and take back the tasks that needed it.
+    mutating func onMissingData(_ reporter: WorkerID, _ key: TaskKey, _ holder: PeerAddress) {
+        guard tasks[key] != nil else { return }
+        if let holderID = workers.values.first(where: { $0.address == holder })?.id,
+            let index = tasks[key]!.holders.firstIndex(of: holderID)
+        {
+            tasks[key]!.holders.remove(at: index)
+            workers[holderID]!.held.remove(key)
+            workers[holderID]!.bytesHeld -= min(tasks[key]!.nbytes, workers[holderID]!.bytesHeld)
+            if tasks[key]!.holders.isEmpty { loseResult(key) }
+        }
+        let stranded = tasks[key]!.dependents.filter { tasks[$0]?.processingOn == reporter }.sorted()
+        for dependent in stranded { reschedule(dependent, tellWorker: true) }
+    }
+
+    /// A result's last holder is gone: recompute it if it is still needed, else forget it.
+    mutating func loseResult(_ key: TaskKey) {
+        guard let task = tasks[key], task.status == .memory, task.holders.isEmpty else { return }
+        guard isNeeded(task) else {
+            forget(key)
+            return
+        }
+        setStatus(key, .waiting)
+        for dependent in task.dependents where tasks[dependent]?.status == .waiting {
+            tasks[dependent]!.waitingOn.insert(key)
+        }
+        let missing = task.dependencies.filter { tasks[$0]?.status != .memory }
+        if missing.contains(where: { tasks[$0] == nil }) {
+            err(
+                key,
+                RemoteError(
+                    typeName: "LostDependency",
+                    message: "the result was lost with its worker and an input needed to recompute it was already released",
+                    key: key, function: task.spec.function))
+            return
+        }
+        tasks[key]!.waitingOn = Set(missing)
+        if missing.isEmpty { makeReady(key) } else { for dependency in missing { loseResult(dependency) } }
+    }
+
+    /// Removes a worker that left or expired: reschedules its tasks and recomputes results only it held.
+    mutating func removeWorker(_ id: WorkerID) {
+        guard let worker = workers.removeValue(forKey: id) else { return }
+        workerByRouting.removeValue(forKey: worker.routing)
+        for key in worker.processing.sorted() where tasks[key]?.processingOn == id {
+            reschedule(key, tellWorker: false)
+        }
+        for key in worker.held.sorted() {
+            guard let index = tasks[key]?.holders.firstIndex(of: id) else { continue }
+            tasks[key]!.holders.remove(at: index)
+            if tasks[key]!.holders.isEmpty { loseResult(key) }
+        }
+    }
+
+    mutating func onTick() {
+        let expired = workers.values.filter { worker in
+            now - worker.lastSeen > worker.heartbeatInterval * config.heartbeatLiveness
+        }
+        for worker in expired.sorted(by: { $0.id < $1.id }) { removeWorker(worker.id) }
+        let gone = clients.filter { now - $0.value.lastSeen > config.clientTimeout }.keys.sorted()
+        for client in gone { removeClient(client) }
+    }
+}

@@ -1,0 +1,163 @@
+import Collections
+import ZFlowCore
+
+/// The scheduler's pure state machine: every task, every worker, every client, and the decisions.
+///
+/// No sockets, threads or clocks: the shell calls `handle(_:)` with each event and MUST carry out the returned
+/// actions in order. Tests drive it directly with virtual time.
+public struct SchedulerState: Sendable {
+    /// A task as the scheduler tracks it.
+    public struct SchedulerTask: Sendable, Equatable {
+        /// The task's key.
+        public let key: TaskKey
+        /// What to run.
+        public var spec: TaskSpec
+        /// Where it is in its life.
+        public var status: TaskStatus
+        /// Keys of tasks whose results it needs (unique, in argument order).
+        public var dependencies: [TaskKey]
+        /// Tasks that need its result. Invariant: symmetric with `dependencies` for tasks still known.
+        public var dependents: Set<TaskKey> = []
+        /// Dependencies not yet in memory. Invariant: empty unless status is `waiting`.
+        public var waitingOn: Set<TaskKey> = []
+        /// Workers holding its result. Invariant: non-empty exactly when status is `memory`.
+        public var holders: [WorkerID] = []
+        /// The worker running it. Invariant: set exactly when status is `processing`.
+        public var processingOn: WorkerID?
+        /// The current assignment.
+        public var runID: RunID?
+        /// Size of its encoded result, once known.
+        public var nbytes: UInt64 = 0
+        /// Why it failed. Invariant: set exactly when status is `erred`.
+        public var error: RemoteError?
+        /// Clients holding a future for it.
+        public var wantedBy: Set<ClientID> = []
+        /// Submission order, for priority ties.
+        public var order: UInt64
+    }
+
+    /// A connected worker.
+    public struct WorkerRecord: Sendable, Equatable {
+        /// Its name.
+        public let id: WorkerID
+        /// The routing id of its DEALER.
+        public let routing: RoutingID
+        /// Its peer socket address.
+        public var address: PeerAddress
+        /// Executor threads.
+        public var nthreads: Int
+        /// Functions it can run.
+        public var functions: Set<String>
+        /// Heartbeat interval it promised.
+        public var heartbeatInterval: Interval
+        /// Tasks assigned and not finished. Invariant: exactly the tasks with `processingOn == id`.
+        public var processing: Set<TaskKey> = []
+        /// Results it holds. Invariant: exactly the tasks in memory that list it in `holders`.
+        public var held: Set<TaskKey> = []
+        /// Sum of `nbytes` of `held`.
+        public var bytesHeld: UInt64 = 0
+        /// When the scheduler last heard from it.
+        public var lastSeen: Instant
+    }
+
+    /// A connected client.
+    public struct ClientRecord: Sendable, Equatable {
+        /// Keys it holds futures for. Invariant: each such task lists the client in `wantedBy`.
+        public var wants: Set<TaskKey> = []
+        /// When the scheduler last heard from it.
+        public var lastSeen: Instant
+    }
+
+    /// One entry of the transition log.
+    public struct Transition: Sendable, Equatable, CustomStringConvertible {
+        /// The task.
+        public var key: TaskKey
+        /// State before (nil: new).
+        public var from: TaskStatus?
+        /// State after (nil: forgotten).
+        public var to: TaskStatus?
+        /// The event that caused it.
+        public var stimulus: String
+        /// `key: from → to (stimulus)`.
+        public var description: String {
+            "\(key): \(from?.rawValue ?? "new") → \(to?.rawValue ?? "forgotten") (\(stimulus))"
+        }
+    }
+
+    /// Behaviour knobs.
+    public let config: SchedulerConfig
+    /// Every known task by key.
+    public internal(set) var tasks: [TaskKey: SchedulerTask] = [:]
+    /// Registered workers by name.
+    public internal(set) var workers: [WorkerID: WorkerRecord] = [:]
+    /// Registered workers by routing id. Invariant: the inverse of `workers[_].routing`.
+    public internal(set) var workerByRouting: [RoutingID: WorkerID] = [:]
+    /// Registered clients.
+    public internal(set) var clients: [ClientID: ClientRecord] = [:]
+    /// Ready tasks that no connected worker can run yet, in priority order. Invariant: status `noWorker`.
+    public internal(set) var noWorker: OrderedSet<TaskKey> = []
+    /// Running totals.
+    public internal(set) var counters = SchedulerCounters()
+    /// Measured average duration per function.
+    public internal(set) var averageDuration: [String: Interval] = [:]
+    /// The latest transitions, oldest first, at most `config.transitionLogCapacity`.
+    public internal(set) var transitionLog: Deque<Transition> = []
+
+    var nextOrder: UInt64 = 0
+    var nextRun: UInt64 = 0
+    var stimulus = ""
+    var stimulusCounter: UInt64 = 0
+    var now = Instant.zero
+    var actions: [SchedulerAction] = []
+
+    /// Creates an empty scheduler.
+    public init(config: SchedulerConfig = SchedulerConfig()) {
+        self.config = config
+    }
+
+    /// Applies one event and returns what the shell must do, in order.
+    ///
+    /// The shell MUST call this for every decoded operation, every refused message and at least every
+    /// `config.tickInterval` with `.tick`, and MUST carry out every returned action.
+    public mutating func handle(_ event: SchedulerEvent) -> [SchedulerAction] {
+        actions.removeAll(keepingCapacity: true)
+        stimulusCounter += 1
+        switch event {
+        case .fromWorker(let routing, let message, let now):
+            self.now = now
+            stimulus = "\(message.op)-\(stimulusCounter)"
+            onWorkerMessage(routing, message)
+        case .fromClient(let client, let message, let now):
+            self.now = now
+            stimulus = "\(message.op)-\(stimulusCounter)"
+            onClientMessage(client, message)
+        case .rejectedFromWorker(let routing, let violation, let now):
+            self.now = now
+            counters.messagesRejected += 1
+            actions.append(.toWorker(routing, .error(violation)))
+        case .rejectedFromClient(let client, let violation, let now):
+            self.now = now
+            counters.messagesRejected += 1
+            actions.append(.toClient(client, .error(violation)))
+        case .tick(let now):
+            self.now = now
+            stimulus = "tick-\(stimulusCounter)"
+            onTick()
+        }
+        return actions
+    }
+
+    /// The transitions of `key` still in the log, oldest first.
+    public func story(_ key: TaskKey) -> [Transition] { transitionLog.filter { $0.key == key } }
+
+    mutating func record(_ key: TaskKey, from: TaskStatus?, to: TaskStatus?) {
+        if transitionLog.count >= config.transitionLogCapacity { transitionLog.removeFirst() }
+        transitionLog.append(Transition(key: key, from: from, to: to, stimulus: stimulus))
+    }
+
+    mutating func setStatus(_ key: TaskKey, _ status: TaskStatus) {
+        let old = tasks[key]!.status
+        tasks[key]!.status = status
+        record(key, from: old, to: status)
+    }
+}
