@@ -34,7 +34,7 @@ let package = Package(
                 "ZFlowCore", "ZFlowWire", "ZFlowScheduling", "ZFlowZMQ",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .target(name: "ZFlowTestKit", dependencies: ["ZFlow", "ZFlowCore", "ZFlowScheduling", "ZFlowWire"]),
+        .target(name: "ZFlowTestKit", dependencies: ["ZFlowCore", "ZFlowScheduling"]),
         .executableTarget(
             name: "zflow-scheduler",
             dependencies: ["ZFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -1,0 +1,54 @@
+import ZFlowCore
+
+/// How one run of a task ended on an executor thread.
+public enum TaskOutcome: Equatable, Sendable {
+    /// The function returned; its encoded result has `nbytes` bytes.
+    case success(nbytes: UInt64, duration: Interval)
+    /// The function threw, or its arguments could not be decoded.
+    case failure(RemoteError)
+}
+
+/// Something that happened to a worker.
+public enum WorkerEvent: Equatable, Sendable {
+    /// The scheduler assigned a task.
+    case computeTask(TaskAssignment, now: Instant)
+    /// The scheduler released results or abandoned tasks.
+    case freeKeys([TaskKey], now: Instant)
+    /// An executor thread finished a run; the shell holds its result bytes until told to store or drop them.
+    case executed(TaskKey, RunID, TaskOutcome, now: Instant)
+    /// A peer answered a fetch: these keys arrived (and are held by the shell), these it did not have.
+    case fetched(from: PeerAddress, found: [KeySize], missing: [TaskKey], now: Instant)
+    /// A client stored values here (`put-data`).
+    case dataStored([KeySize], now: Instant)
+    /// Time passed; fetches past their deadline fail.
+    case tick(now: Instant)
+}
+
+/// What the worker shell must do after an event, in order.
+public enum WorkerAction: Equatable, Sendable {
+    /// Run a task on an executor thread, with the stored results of `dependencies` as inputs.
+    case execute(TaskAssignment)
+    /// Ask the peer at `from` for these keys in one `get-data` request.
+    case fetch([TaskKey], from: PeerAddress)
+    /// Send an operation to the scheduler.
+    case send(WorkerToScheduler)
+    /// Keep the result of run `RunID` under its key.
+    case storeResult(TaskKey, RunID)
+    /// Throw away the result of a run nobody wants any more.
+    case dropResult(TaskKey, RunID)
+    /// Delete these stored results.
+    case discard([TaskKey])
+}
+
+/// Tunable behaviour of a worker.
+public struct WorkerConfig: Equatable, Sendable {
+    /// Executor threads.
+    public var nthreads: Int = 1
+    /// At most this many `get-data` requests in flight at once.
+    public var maxFetchesInFlight: Int = 4
+    /// A fetch not answered within this time fails, and the next holder is tried.
+    public var fetchTimeout: Interval = .seconds(10)
+
+    /// The defaults with `nthreads` threads.
+    public init(nthreads: Int = 1) { self.nthreads = nthreads }
+}

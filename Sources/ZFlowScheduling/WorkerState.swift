@@ -1,0 +1,261 @@
+import Collections
+import ZFlowCore
+
+/// A worker's pure state machine: which tasks wait, fetch, run, and which results are held.
+///
+/// The shell calls `handle(_:)` for every event and MUST carry out the returned actions in order. The bytes of
+/// results live in the shell's store; this machine decides what is stored, fetched, run and discarded.
+public struct WorkerState: Sendable {
+    /// A task or dependency as the worker tracks it.
+    public struct WorkerTask: Sendable, Equatable {
+        /// The key.
+        public let key: TaskKey
+        /// Where it is.
+        public var status: WorkerTaskStatus
+        /// The assignment, for tasks this worker runs; nil for dependencies fetched from peers.
+        public var assignment: TaskAssignment?
+        /// Inputs not yet here. Invariant: empty unless status is `waiting`.
+        public var waitingOn: Set<TaskKey> = []
+        /// Local tasks waiting for this key.
+        public var dependents: Set<TaskKey> = []
+        /// Peers that hold it (dependencies only).
+        public var holders: [PeerAddress] = []
+        /// Peers already tried without success.
+        public var tried: Set<PeerAddress> = []
+        /// Size of the stored result.
+        public var nbytes: UInt64 = 0
+        /// Arrival order, for priority ties.
+        public var order: UInt64
+    }
+
+    /// Behaviour knobs.
+    public let config: WorkerConfig
+    /// Every task and dependency by key.
+    public internal(set) var tasks: [TaskKey: WorkerTask] = [:]
+    /// Tasks ready to run, highest priority first. Invariant: exactly the tasks in status `ready`.
+    public internal(set) var ready: [TaskKey] = []
+    /// Keys being run. Invariant: exactly the tasks in status `executing`; at most `config.nthreads`.
+    public internal(set) var executing: Set<TaskKey> = []
+    /// Fetch requests in flight by peer, with their deadline.
+    public internal(set) var inFlight: [PeerAddress: (keys: [TaskKey], deadline: Instant)] = [:]
+
+    var nextOrder: UInt64 = 0
+    var now = Instant.zero
+    var actions: [WorkerAction] = []
+
+    /// Creates an idle worker.
+    public init(config: WorkerConfig) { self.config = config }
+
+    /// Applies one event and returns what the shell must do, in order.
+    ///
+    /// The shell MUST call this for every decoded scheduler operation, executor outcome, peer reply and
+    /// periodically with `.tick`, and MUST carry out every returned action.
+    public mutating func handle(_ event: WorkerEvent) -> [WorkerAction] {
+        actions.removeAll(keepingCapacity: true)
+        switch event {
+        case .computeTask(let assignment, let now):
+            self.now = now
+            onComputeTask(assignment)
+        case .freeKeys(let keys, let now):
+            self.now = now
+            for key in keys { onFreeKey(key) }
+        case .executed(let key, let run, let outcome, let now):
+            self.now = now
+            onExecuted(key, run, outcome)
+        case .fetched(let peer, let found, let missing, let now):
+            self.now = now
+            onFetched(peer, found: found, missing: missing)
+        case .dataStored(let items, let now):
+            self.now = now
+            for item in items { onDataStored(item) }
+        case .tick(let now):
+            self.now = now
+            let late = inFlight.filter { $0.value.deadline <= now }.keys.sorted()
+            for peer in late { onFetched(peer, found: [], missing: inFlight[peer]!.keys) }
+        }
+        startFetches()
+        startExecutions()
+        return actions
+    }
+
+    /// Results held here with their sizes, for re-registration.
+    public var held: [KeySize] {
+        tasks.values.filter { $0.status == .memory }.map { KeySize(key: $0.key, nbytes: $0.nbytes) }
+            .sorted { $0.key < $1.key }
+    }
+
+    // MARK: - Handlers
+
+    mutating func onComputeTask(_ assignment: TaskAssignment) {
+        let key = assignment.key
+        if let existing = tasks[key] {
+            switch existing.status {
+            case .memory:
+                actions.append(
+                    .send(.taskFinished(key: key, runID: assignment.runID, nbytes: existing.nbytes, duration: Interval(nanoseconds: 0))))
+                tasks[key]!.assignment = assignment
+                return
+            case .executing, .waiting, .ready:
+                tasks[key]!.assignment = assignment
+                return
+            case .fetch, .flight, .missing, .error:
+                tasks[key]!.assignment = assignment
+            }
+        } else {
+            tasks[key] = WorkerTask(key: key, status: .waiting, assignment: assignment, order: nextOrder)
+            nextOrder += 1
+        }
+        tasks[key]!.status = .waiting
+        var waiting = Set<TaskKey>()
+        for location in assignment.dependencies {
+            let dependency = location.key
+            if tasks[dependency] == nil {
+                tasks[dependency] = WorkerTask(
+                    key: dependency, status: .fetch, holders: location.holders, nbytes: location.nbytes,
+                    order: nextOrder)
+                nextOrder += 1
+            } else if tasks[dependency]!.status == .missing || tasks[dependency]!.status == .fetch {
+                tasks[dependency]!.status = .fetch
+                tasks[dependency]!.holders = location.holders
+                tasks[dependency]!.tried = []
+            }
+            tasks[dependency]!.dependents.insert(key)
+            if tasks[dependency]!.status != .memory { waiting.insert(dependency) }
+        }
+        tasks[key]!.waitingOn = waiting
+        if waiting.isEmpty { makeReady(key) }
+    }
+
+    mutating func makeReady(_ key: TaskKey) {
+        tasks[key]!.status = .ready
+        let task = tasks[key]!
+        let priority = task.assignment?.priority ?? 0
+        let index = ready.firstIndex { other in
+            let otherTask = tasks[other]!
+            let otherPriority = otherTask.assignment?.priority ?? 0
+            return otherPriority < priority || (otherPriority == priority && otherTask.order > task.order)
+        } ?? ready.endIndex
+        ready.insert(key, at: index)
+    }
+
+    mutating func onExecuted(_ key: TaskKey, _ run: RunID, _ outcome: TaskOutcome) {
+        guard let task = tasks[key], task.status == .executing, task.assignment?.runID == run else {
+            actions.append(.dropResult(key, run))
+            return
+        }
+        executing.remove(key)
+        switch outcome {
+        case .success(let nbytes, let duration):
+            tasks[key]!.status = .memory
+            tasks[key]!.nbytes = nbytes
+            actions.append(.storeResult(key, run))
+            actions.append(.send(.taskFinished(key: key, runID: run, nbytes: nbytes, duration: duration)))
+            for dependent in task.dependents.sorted() { inputArrived(key, for: dependent) }
+        case .failure(let error):
+            tasks[key]!.status = .error
+            actions.append(.send(.taskErred(key: key, runID: run, error: error)))
+        }
+        for dependency in task.assignment?.dependencies ?? [] { dropIfUnused(dependency.key, after: key) }
+    }
+
+    mutating func inputArrived(_ key: TaskKey, for dependent: TaskKey) {
+        guard tasks[dependent]?.status == .waiting else { return }
+        tasks[dependent]!.waitingOn.remove(key)
+        if tasks[dependent]!.waitingOn.isEmpty { makeReady(dependent) }
+    }
+
+    /// Forgets a fetched copy once no local task needs it (the scheduler does not track copies).
+    mutating func dropIfUnused(_ key: TaskKey, after dependent: TaskKey) {
+        guard tasks[key] != nil else { return }
+        tasks[key]!.dependents.remove(dependent)
+        guard let task = tasks[key], task.assignment == nil, task.dependents.isEmpty else { return }
+        tasks.removeValue(forKey: key)
+        if task.status == .memory { actions.append(.discard([key])) }
+    }
+
+    mutating func onFetched(_ peer: PeerAddress, found: [KeySize], missing: [TaskKey]) {
+        inFlight.removeValue(forKey: peer)
+        for item in found {
+            guard let task = tasks[item.key], task.status == .flight else {
+                if tasks[item.key]?.status != .memory { actions.append(.discard([item.key])) }
+                continue
+            }
+            tasks[item.key]!.status = .memory
+            tasks[item.key]!.nbytes = item.nbytes
+            for dependent in task.dependents.sorted() { inputArrived(item.key, for: dependent) }
+        }
+        for key in missing {
+            guard tasks[key]?.status == .flight else { continue }
+            tasks[key]!.tried.insert(peer)
+            actions.append(.send(.missingData(key: key, holder: peer)))
+            let untried = tasks[key]!.holders.filter { !tasks[key]!.tried.contains($0) }
+            tasks[key]!.status = untried.isEmpty ? .missing : .fetch
+        }
+    }
+
+    mutating func onDataStored(_ item: KeySize) {
+        if tasks[item.key] == nil {
+            tasks[item.key] = WorkerTask(key: item.key, status: .memory, order: nextOrder)
+            nextOrder += 1
+        }
+        tasks[item.key]!.status = .memory
+        tasks[item.key]!.nbytes = item.nbytes
+        tasks[item.key]!.assignment = tasks[item.key]!.assignment
+            ?? TaskAssignment(key: item.key, runID: RunID(0), function: "scatter", arguments: Payload([]))
+        for dependent in tasks[item.key]!.dependents.sorted() { inputArrived(item.key, for: dependent) }
+    }
+
+    mutating func onFreeKey(_ key: TaskKey) {
+        guard let task = tasks[key] else { return }
+        if !task.dependents.isEmpty && task.status == .memory {
+            tasks[key]!.assignment = nil
+            return
+        }
+        tasks.removeValue(forKey: key)
+        switch task.status {
+        case .memory: actions.append(.discard([key]))
+        case .executing: executing.remove(key)
+        case .ready: ready.removeAll { $0 == key }
+        case .waiting, .fetch, .flight, .error, .missing: break
+        }
+        for dependency in task.assignment?.dependencies ?? [] { dropIfUnused(dependency.key, after: key) }
+    }
+
+    // MARK: - Starting work
+
+    mutating func startFetches() {
+        let wanted = tasks.values.filter { $0.status == .fetch }.sorted { $0.order < $1.order }
+        guard !wanted.isEmpty else { return }
+        var batches: [PeerAddress: [TaskKey]] = [:]
+        var peerOrder: [PeerAddress] = []
+        for task in wanted {
+            let candidates = task.holders.filter { !task.tried.contains($0) }
+            guard !candidates.isEmpty else {
+                tasks[task.key]!.status = .missing
+                continue
+            }
+            let peer = candidates.min { (batches[$0]?.count ?? 0, $0) < (batches[$1]?.count ?? 0, $1) }!
+            guard inFlight[peer] == nil else { continue }
+            if batches[peer] == nil {
+                guard inFlight.count + peerOrder.count < config.maxFetchesInFlight else { continue }
+                peerOrder.append(peer)
+            }
+            batches[peer, default: []].append(task.key)
+        }
+        for peer in peerOrder {
+            let keys = batches[peer]!
+            for key in keys { tasks[key]!.status = .flight }
+            inFlight[peer] = (keys, now + config.fetchTimeout)
+            actions.append(.fetch(keys, from: peer))
+        }
+    }
+
+    mutating func startExecutions() {
+        while executing.count < config.nthreads, !ready.isEmpty {
+            let key = ready.removeFirst()
+            tasks[key]!.status = .executing
+            executing.insert(key)
+            actions.append(.execute(tasks[key]!.assignment!))
+        }
+    }
+}
