@@ -33,6 +33,7 @@ let package = Package(
             dependencies: [
                 "ZFlowCore", "ZFlowWire", "ZFlowScheduling", "ZFlowZMQ",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "ZFlowTestKit", dependencies: ["ZFlowCore", "ZFlowScheduling"]),
         .executableTarget(

@@ -29,7 +29,9 @@ public struct Interval: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// Wraps a nanosecond count.
     public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
     /// A length in milliseconds.
-    public static func milliseconds(_ value: UInt64) -> Interval { Interval(nanoseconds: value * 1_000_000) }
+    public static func milliseconds(_ value: UInt64) -> Interval {
+        Interval(nanoseconds: value.multipliedReportingOverflow(by: 1_000_000).overflow ? .max : value * 1_000_000)
+    }
     /// A length in seconds.
     public static func seconds(_ value: Double) -> Interval { Interval(nanoseconds: UInt64(value * 1e9)) }
     /// The length in milliseconds, rounded down.
@@ -41,5 +43,8 @@ public struct Interval: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// Orders lengths.
     public static func < (lhs: Interval, rhs: Interval) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
     /// `count` times the length.
-    public static func * (lhs: Interval, rhs: UInt64) -> Interval { Interval(nanoseconds: lhs.nanoseconds * rhs) }
+    public static func * (lhs: Interval, rhs: UInt64) -> Interval {
+        let (product, overflow) = lhs.nanoseconds.multipliedReportingOverflow(by: rhs)
+        return Interval(nanoseconds: overflow ? .max : product)
+    }
 }

@@ -13,7 +13,12 @@ extension SchedulerState {
                                 "client speaks ZFLOW/\(version), scheduler speaks ZFLOW/\(ProtocolVersion.current)"))))
                 return
             }
-            if clients[client] == nil { clients[client] = ClientRecord(lastSeen: now) }
+            guard clients[client] == nil else {
+                actions.append(
+                    .toClient(client, .error(ProtocolViolation(.unexpected, "'register-client' from a registered client"))))
+                return
+            }
+            clients[client] = ClientRecord(lastSeen: now)
             actions.append(.toClient(client, .registered))
             return
         }

@@ -45,8 +45,10 @@ extension SchedulerState {
                     .error(ProtocolViolation(.nameTaken, "worker name '\(registration.name)' is used by another live worker"))))
             return
         }
-        if let previous = workerByRouting[routing], previous != registration.name { removeWorker(previous) }
-        if workers[registration.name] != nil { removeWorker(registration.name) }
+        guard workerByRouting[routing] == nil else {
+            actions.append(.toWorker(routing, .error(ProtocolViolation(.unexpected, "'register' from a registered worker"))))
+            return
+        }
         workers[registration.name] = WorkerRecord(
             id: registration.name, routing: routing, address: registration.address, nthreads: registration.nthreads,
             functions: Set(registration.functions), heartbeatInterval: registration.heartbeatInterval, lastSeen: now)
@@ -63,7 +65,10 @@ extension SchedulerState {
             }
         }
         if !unknown.isEmpty { actions.append(.toWorker(routing, .freeKeys(unknown))) }
-        let parked = noWorker
+        let parked = noWorker.sorted { first, second in
+            let (a, b) = (tasks[first]!, tasks[second]!)
+            return a.spec.priority != b.spec.priority ? a.spec.priority > b.spec.priority : a.order < b.order
+        }
         noWorker.removeAll()
         for key in parked where tasks[key]?.status == .noWorker {
             setStatus(key, .waiting)
@@ -82,6 +87,7 @@ extension SchedulerState {
 
     mutating func onTaskErred(_ worker: WorkerID, _ key: TaskKey, _ run: RunID, _ error: RemoteError) {
         guard let task = tasks[key], task.status == .processing, task.runID == run, task.processingOn == worker else {
+            actions.append(.toWorker(workers[worker]!.routing, .freeKeys([key])))
             return
         }
         err(key, error)
@@ -131,13 +137,13 @@ extension SchedulerState {
     mutating func removeWorker(_ id: WorkerID) {
         guard let worker = workers.removeValue(forKey: id) else { return }
         workerByRouting.removeValue(forKey: worker.routing)
-        for key in worker.processing.sorted() where tasks[key]?.processingOn == id {
-            reschedule(key, tellWorker: false)
-        }
         for key in worker.held.sorted() {
             guard let index = tasks[key]?.holders.firstIndex(of: id) else { continue }
             tasks[key]!.holders.remove(at: index)
             if tasks[key]!.holders.isEmpty { loseResult(key) }
+        }
+        for key in worker.processing.sorted() where tasks[key]?.processingOn == id {
+            reschedule(key, tellWorker: false)
         }
     }
 

@@ -94,7 +94,7 @@ public struct SchedulerState: Sendable {
     public internal(set) var workerByRouting: [RoutingID: WorkerID] = [:]
     /// Registered clients.
     public internal(set) var clients: [ClientID: ClientRecord] = [:]
-    /// Ready tasks that no connected worker can run yet, in priority order. Invariant: status `noWorker`.
+    /// Ready tasks parked while no worker is connected, in arrival order. Invariant: exactly the tasks in status `noWorker`.
     public internal(set) var noWorker: OrderedSet<TaskKey> = []
     /// Running totals.
     public internal(set) var counters = SchedulerCounters()

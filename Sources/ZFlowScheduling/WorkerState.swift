@@ -32,8 +32,31 @@ public struct WorkerState: Sendable {
     public let config: WorkerConfig
     /// Every task and dependency by key.
     public internal(set) var tasks: [TaskKey: WorkerTask] = [:]
-    /// Tasks ready to run, highest priority first. Invariant: exactly the tasks in status `ready`.
-    public internal(set) var ready: [TaskKey] = []
+    /// A ready task's place in the run queue: higher priority first, then earlier arrival.
+    public struct ReadyEntry: Comparable, Sendable {
+        /// The task's priority.
+        public let priority: Int
+        /// The task's arrival order.
+        public let order: UInt64
+        /// The task.
+        public let key: TaskKey
+        /// Runs-earlier is "larger", for a max-heap.
+        public static func < (lhs: ReadyEntry, rhs: ReadyEntry) -> Bool {
+            lhs.priority != rhs.priority ? lhs.priority < rhs.priority : lhs.order > rhs.order
+        }
+    }
+
+    /// The run queue. Invariant: holds an entry for every task in status `ready`; entries of tasks that left
+    /// `ready` (freed) are skipped when popped.
+    public internal(set) var ready = Heap<ReadyEntry>()
+    /// The ready tasks in the order they will run.
+    public var readyQueue: [TaskKey] {
+        ready.unordered.sorted(by: >).filter { tasks[$0.key]?.status == .ready && tasks[$0.key]?.order == $0.order }
+            .map(\.key)
+    }
+
+    /// Dependencies to fetch, oldest first. Invariant: exactly the tasks in status `fetch`.
+    public internal(set) var toFetch: OrderedSet<TaskKey> = []
     /// Keys being run. Invariant: exactly the tasks in status `executing`; at most `config.nthreads`.
     public internal(set) var executing: Set<TaskKey> = []
     /// Fetch requests in flight by peer, with their deadline.
@@ -100,6 +123,7 @@ public struct WorkerState: Sendable {
                 return
             case .fetch, .flight, .missing, .error:
                 tasks[key]!.assignment = assignment
+                if existing.status == .fetch { toFetch.remove(key) }
             }
         } else {
             tasks[key] = WorkerTask(key: key, status: .waiting, assignment: assignment, order: nextOrder)
@@ -113,11 +137,12 @@ public struct WorkerState: Sendable {
                 tasks[dependency] = WorkerTask(
                     key: dependency, status: .fetch, holders: location.holders, nbytes: location.nbytes,
                     order: nextOrder)
+                toFetch.append(dependency)
                 nextOrder += 1
             } else if tasks[dependency]!.status == .missing || tasks[dependency]!.status == .fetch {
-                tasks[dependency]!.status = .fetch
                 tasks[dependency]!.holders = location.holders
                 tasks[dependency]!.tried = []
+                setFetchStatus(dependency, .fetch)
             }
             tasks[dependency]!.dependents.insert(key)
             if tasks[dependency]!.status != .memory { waiting.insert(dependency) }
@@ -129,13 +154,14 @@ public struct WorkerState: Sendable {
     mutating func makeReady(_ key: TaskKey) {
         tasks[key]!.status = .ready
         let task = tasks[key]!
-        let priority = task.assignment?.priority ?? 0
-        let index = ready.firstIndex { other in
-            let otherTask = tasks[other]!
-            let otherPriority = otherTask.assignment?.priority ?? 0
-            return otherPriority < priority || (otherPriority == priority && otherTask.order > task.order)
-        } ?? ready.endIndex
-        ready.insert(key, at: index)
+        ready.insert(ReadyEntry(priority: task.assignment?.priority ?? 0, order: task.order, key: key))
+    }
+
+    /// Sets a dependency's status, keeping `toFetch` in step.
+    mutating func setFetchStatus(_ key: TaskKey, _ status: WorkerTaskStatus) {
+        if tasks[key]!.status == .fetch { toFetch.remove(key) }
+        tasks[key]!.status = status
+        if status == .fetch { toFetch.append(key) }
     }
 
     mutating func onExecuted(_ key: TaskKey, _ run: RunID, _ outcome: TaskOutcome) {
@@ -170,6 +196,7 @@ public struct WorkerState: Sendable {
         tasks[key]!.dependents.remove(dependent)
         guard let task = tasks[key], task.assignment == nil, task.dependents.isEmpty else { return }
         tasks.removeValue(forKey: key)
+        if task.status == .fetch { toFetch.remove(key) }
         if task.status == .memory { actions.append(.discard([key])) }
     }
 
@@ -189,7 +216,7 @@ public struct WorkerState: Sendable {
             tasks[key]!.tried.insert(peer)
             actions.append(.send(.missingData(key: key, holder: peer)))
             let untried = tasks[key]!.holders.filter { !tasks[key]!.tried.contains($0) }
-            tasks[key]!.status = untried.isEmpty ? .missing : .fetch
+            setFetchStatus(key, untried.isEmpty ? .missing : .fetch)
         }
     }
 
@@ -215,8 +242,8 @@ public struct WorkerState: Sendable {
         switch task.status {
         case .memory: actions.append(.discard([key]))
         case .executing: executing.remove(key)
-        case .ready: ready.removeAll { $0 == key }
-        case .waiting, .fetch, .flight, .error, .missing: break
+        case .fetch: toFetch.remove(key)
+        case .ready, .waiting, .flight, .error, .missing: break
         }
         for dependency in task.assignment?.dependencies ?? [] { dropIfUnused(dependency.key, after: key) }
     }
@@ -224,35 +251,32 @@ public struct WorkerState: Sendable {
     // MARK: - Starting work
 
     mutating func startFetches() {
-        let wanted = tasks.values.filter { $0.status == .fetch }.sorted { $0.order < $1.order }
-        guard !wanted.isEmpty else { return }
+        guard !toFetch.isEmpty, inFlight.count < config.maxFetchesInFlight else { return }
         var batches: [PeerAddress: [TaskKey]] = [:]
         var peerOrder: [PeerAddress] = []
-        for task in wanted {
-            let candidates = task.holders.filter { !task.tried.contains($0) }
-            guard !candidates.isEmpty else {
-                tasks[task.key]!.status = .missing
-                continue
-            }
-            let peer = candidates.min { (batches[$0]?.count ?? 0, $0) < (batches[$1]?.count ?? 0, $1) }!
-            guard inFlight[peer] == nil else { continue }
+        for key in toFetch {
+            let task = tasks[key]!
+            let candidates = task.holders.filter { !task.tried.contains($0) && inFlight[$0] == nil }
+            guard !candidates.isEmpty else { continue }
+            let peer = candidates.first { batches[$0] != nil } ?? candidates.min()!
             if batches[peer] == nil {
                 guard inFlight.count + peerOrder.count < config.maxFetchesInFlight else { continue }
                 peerOrder.append(peer)
             }
-            batches[peer, default: []].append(task.key)
+            batches[peer, default: []].append(key)
         }
         for peer in peerOrder {
             let keys = batches[peer]!
-            for key in keys { tasks[key]!.status = .flight }
+            for key in keys { setFetchStatus(key, .flight) }
             inFlight[peer] = (keys, now + config.fetchTimeout)
             actions.append(.fetch(keys, from: peer))
         }
     }
 
     mutating func startExecutions() {
-        while executing.count < config.nthreads, !ready.isEmpty {
-            let key = ready.removeFirst()
+        while executing.count < config.nthreads, let entry = ready.popMax() {
+            let key = entry.key
+            guard tasks[key]?.status == .ready, tasks[key]?.order == entry.order else { continue }
             tasks[key]!.status = .executing
             executing.insert(key)
             actions.append(.execute(tasks[key]!.assignment!))

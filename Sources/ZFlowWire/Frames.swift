@@ -195,7 +195,12 @@ public final class OperationDecoder {
     /// - Throws: `WireError` when the message as a whole is unreadable (signature, header).
     public func decode<M: WireMessage>(_ type: M.Type, frames: [Data]) throws(WireError) -> [Result<M, WireError>] {
         guard frames.count >= 2 else { throw .missingFrame(frames.count) }
-        guard frames[0].elementsEqual(ProtocolVersion.signature) else { throw .badSignature }
+        guard frames[0].elementsEqual(ProtocolVersion.signature) else {
+            if frames[0].count == 3, frames[0].prefix(2).elementsEqual(ProtocolVersion.signature.prefix(2)) {
+                throw .unsupportedVersion(Int(frames[0][frames[0].startIndex + 2]))
+            }
+            throw .badSignature
+        }
         let header = frames[1]
         do {
             return try header.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws(WireError) in

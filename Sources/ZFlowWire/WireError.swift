@@ -4,6 +4,8 @@ import ZFlowCore
 public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Frame 0 is not the `ZF` signature with this protocol version.
     case badSignature
+    /// Frame 0 is the `ZF` signature with another protocol version.
+    case unsupportedVersion(Int)
     /// The message has fewer frames than its header refers to, or none at all.
     case missingFrame(Int)
     /// The MessagePack bytes end in the middle of a value.
@@ -25,6 +27,8 @@ public enum WireError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .badSignature: return "bad signature: frame 0 is not 'ZF' + protocol version \(ProtocolVersion.current)"
+        case .unsupportedVersion(let version):
+            return "peer speaks ZFLOW/\(version), this process speaks ZFLOW/\(ProtocolVersion.current)"
         case .missingFrame(let index): return "missing frame \(index)"
         case .truncated: return "truncated MessagePack"
         case .invalid(let why): return "invalid MessagePack: \(why)"

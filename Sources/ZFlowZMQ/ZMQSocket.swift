@@ -147,6 +147,7 @@ public final class ZMQSocket {
     /// - Returns: the frames, or nil when `dontWait` and nothing was queued.
     public func receive(dontWait: Bool = false) throws(ZMQError) -> [Data]? {
         var frames: [Data] = []
+        var more = false
         repeat {
             let flags: Int32 = frames.isEmpty && dontWait ? ZMQ_DONTWAIT : 0
             let size: Int32
@@ -155,8 +156,10 @@ public final class ZMQSocket {
             } catch where error.wouldBlock && frames.isEmpty {
                 return nil
             }
+            // Read the flag first: `takeFrame` moves a large frame out, leaving `message` empty (more = 0).
+            more = zmq_msg_more(message) != 0
             frames.append(takeFrame(size: Int(size)))
-        } while zmq_msg_more(message) != 0
+        } while more
         return frames
     }
 

@@ -1,1 +1,3 @@
-print("x")
+import ZFlow
+
+WorkerMain.run(functions: StandardFunctions.registry)

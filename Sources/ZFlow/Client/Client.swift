@@ -1,0 +1,308 @@
+import Foundation
+import Logging
+import ZFlowCore
+import ZFlowWire
+
+/// A connection to a ZFlow scheduler: submit tasks, build graphs from futures, gather results.
+///
+///     let client = try await Client.connect("tcp://127.0.0.1:8786")
+///     let x = try await client.submit(inc, 1)
+///     let y = try await client.submit(add, x, 10)     // x moves worker to worker, not through the client
+///     print(try await y.result())                    // 12
+public final class Client: @unchecked Sendable {
+    /// The scheduler's address.
+    public let address: String
+    let loop: ClientLoop
+    let table = KeyTable()
+    private let tag: String
+    private let counter = KeyCounter()
+
+    private init(address: String, logger: Logger) {
+        self.address = address
+        let identity = "client:\(UUID().uuidString)"
+        tag = String(identity.dropFirst(7).prefix(8)).lowercased()
+        loop = ClientLoop(address: address, identity: identity, table: table, logger: logger)
+    }
+
+    /// Connects to the scheduler at `address` and registers.
+    ///
+    /// - Parameter timeout: how long to wait for the scheduler to answer.
+    /// - Throws: `ClientError.schedulerUnreachable` when it does not answer in time.
+    public static func connect(
+        _ address: String, timeout: Duration = .seconds(10), logger: Logger = Logger(label: "zflow.client")
+    ) async throws -> Client {
+        let client = Client(address: address, logger: logger)
+        try client.loop.start()
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        do {
+            _ = try await client.request(.register(version: ProtocolVersion.current), timeout: timeout)
+        } catch ClientError.timedOut {
+            client.loop.mailbox.post(.stop)
+            throw ClientError.schedulerUnreachable(address: address, seconds: seconds)
+        }
+        return client
+    }
+
+    deinit { loop.mailbox.post(.stop) }
+
+    /// Unregisters from the scheduler (which releases this client's futures) and stops the connection.
+    public func close() { loop.mailbox.post(.stop) }
+
+    // MARK: - Submitting
+
+    /// Runs `function` on the cluster with these arguments (values or futures of them).
+    ///
+    /// - Parameters:
+    ///   - key: the task's key (default: a unique key made from the function's name).
+    ///   - priority: larger runs earlier.
+    /// - Returns: a future of the result, at once; the task runs in the background.
+    /// - Throws: `ClientError.codec` when an argument cannot be encoded.
+    public func submit<each P: TaskArgument, R>(
+        _ function: TaskFunction<repeat (each P).Value, R>, _ arguments: repeat each P, key: String? = nil,
+        priority: Int = 0
+    ) async throws -> Future<R> {
+        var values: [any Encodable] = []
+        for argument in repeat each arguments { values.append(argument) }
+        let spec = try makeSpec(function.name, values, key: key, priority: priority)
+        let future = Future<R>(key: spec.key, client: self)
+        loop.mailbox.post(.send(.submit([spec])))
+        return future
+    }
+
+    /// Runs `function` once per item; one message carries all the tasks.
+    ///
+    /// - Returns: one future per item, in order.
+    public func map<A: TaskArgument, R>(
+        _ function: TaskFunction<A.Value, R>, _ items: [A], priority: Int = 0
+    ) async throws -> [Future<R>] {
+        var specs: [TaskSpec] = []
+        specs.reserveCapacity(items.count)
+        for item in items { specs.append(try makeSpec(function.name, [item], key: nil, priority: priority)) }
+        let futures = specs.map { Future<R>(key: $0.key, client: self) }
+        loop.mailbox.post(.send(.submit(specs)))
+        return futures
+    }
+
+    func makeSpec(_ function: String, _ values: [any Encodable], key: String?, priority: Int) throws -> TaskSpec {
+        let encoded: (bytes: Data, references: [TaskKey])
+        do {
+            encoded = try MessagePackEncoder().encodeWithReferences(ArgumentArray(values: values))
+        } catch {
+            throw ClientError.codec("cannot encode the arguments of '\(function)': \(error)")
+        }
+        return TaskSpec(
+            key: TaskKey(key ?? "\(function)-\(tag)-\(counter.next())"), function: function,
+            arguments: Payload(encoded.bytes), dependencies: encoded.references, priority: priority)
+    }
+
+    // MARK: - Results
+
+    /// Waits for all futures and fetches their results straight from the workers that hold them.
+    ///
+    /// - Throws: the first `TaskError`, or `ClientError` (cancelled, timed out, unavailable).
+    public func gather<R>(_ futures: [Future<R>], timeout: Duration? = nil) async throws -> [R] {
+        let keys = futures.map(\.key)
+        try await awaitKeys(keys, timeout: timeout)
+        let payloads: [TaskKey: Payload] = try await withCheckedThrowingContinuation { continuation in
+            loop.mailbox.post(.fetch(keys) { continuation.resume(with: $0) })
+        }
+        let decoder = MessagePackDecoder()
+        return try keys.map { key in
+            do {
+                return try decoder.decode(R.self, from: payloads[key]!.bytes)
+            } catch {
+                throw ClientError.codec("result of '\(key)' is not a \(R.self): \(error)")
+            }
+        }
+    }
+
+    func awaitKeys(_ keys: [TaskKey], timeout: Duration?) async throws {
+        let deadline = timeout.map { MonotonicClock.now() + Interval(duration: $0) }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            loop.mailbox.post(.awaitKeys(keys, deadline: deadline) { continuation.resume(with: $0) })
+        }
+    }
+
+    /// What `wait` waits for.
+    public enum WaitCondition: Sendable {
+        /// Every future is done.
+        case allCompleted
+        /// At least one future is done.
+        case firstCompleted
+    }
+
+    /// Waits until all (or the first) of the futures are done — finished, failed or cancelled — without
+    /// fetching results.
+    ///
+    /// - Returns: the done and the not-done futures.
+    /// - Throws: `ClientError.timedOut` when `timeout` passes first.
+    public func wait<R>(
+        _ futures: [Future<R>], returnWhen condition: WaitCondition = .allCompleted, timeout: Duration? = nil
+    ) async throws -> (done: [Future<R>], notDone: [Future<R>]) {
+        let target = condition == .allCompleted ? futures.count : min(1, futures.count)
+        var done: Set<TaskKey> = []
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        for try await future in asCompleted(futures) {
+            done.insert(future.key)
+            if done.count >= target { break }
+            if let deadline, ContinuousClock.now >= deadline { break }
+        }
+        if done.count < target, let timeout {
+            throw ClientError.timedOut(seconds: Double(timeout.components.seconds))
+        }
+        return (futures.filter { done.contains($0.key) }, futures.filter { !done.contains($0.key) })
+    }
+
+    /// The futures in the order they finish (or fail, or are cancelled).
+    public func asCompleted<R>(_ futures: [Future<R>]) -> AsyncStream<Future<R>> {
+        let (stream, continuation) = AsyncStream<Future<R>>.makeStream()
+        let byKey = Dictionary(futures.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        let remaining = RemainingCounter(byKey.count)
+        if byKey.isEmpty { continuation.finish() }
+        loop.mailbox.post(
+            .watch(Array(byKey.keys)) { key in
+                if let future = byKey[key] { continuation.yield(future) }
+                if remaining.decrement() { continuation.finish() }
+            })
+        return stream
+    }
+
+    /// Cancels these tasks and everything that depends on them.
+    public func cancel<R>(_ futures: [Future<R>]) async {
+        loop.mailbox.post(.send(.cancel(futures.map(\.key))))
+    }
+
+    /// The client's view of a key.
+    func status(of key: TaskKey) -> FutureStatus {
+        switch table.status(key) {
+        case .finished?: return .finished
+        case .erred?: return .erred
+        case .cancelled?: return .cancelled
+        case .pending?, nil: return .pending
+        }
+    }
+
+    // MARK: - Data
+
+    /// Stores local values on the workers (spread round-robin) and returns futures for them.
+    ///
+    /// - Throws: `ClientError` when no worker is connected or a worker refuses.
+    public func scatter<T: Codable & Sendable>(_ values: [T]) async throws -> [Future<T>] {
+        let info = try await schedulerInfo()
+        guard !info.workers.isEmpty else {
+            throw ClientError.dataUnavailable(TaskKey("scatter"), reason: "no worker is connected")
+        }
+        var perWorker: [Int: [KeyedPayload]] = [:]
+        var futures: [Future<T>] = []
+        for (index, value) in values.enumerated() {
+            let key = TaskKey("scatter-\(tag)-\(counter.next())")
+            let bytes: Data
+            do { bytes = try MessagePackEncoder().encode(value) } catch {
+                throw ClientError.codec("cannot encode a scattered \(T.self): \(error)")
+            }
+            perWorker[index % info.workers.count, default: []].append(KeyedPayload(key: key, payload: Payload(bytes)))
+            futures.append(Future<T>(key: key, client: self))
+        }
+        for (index, items) in perWorker.sorted(by: { $0.key < $1.key }) {
+            let worker = info.workers[index]
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                loop.mailbox.post(.putData(PeerAddress(worker.address), items) { continuation.resume(with: $0) })
+            }
+            let sizes = items.map { KeySize(key: $0.key, nbytes: UInt64($0.payload.count)) }
+            loop.mailbox.post(.send(.scattered(worker: WorkerID(worker.name), keys: sizes)))
+        }
+        try await awaitKeys(futures.map(\.key), timeout: .seconds(30))
+        return futures
+    }
+
+    // MARK: - Introspection
+
+    /// A snapshot of the cluster: workers, task counts, counters, and who holds `keys`.
+    public func schedulerInfo(whoHas keys: [TaskKey] = [], timeout: Duration = .seconds(10)) async throws -> SchedulerInfo {
+        guard case .info(let info) = try await request(.info(keys: keys), timeout: timeout) else {
+            throw ClientError.codec("unexpected reply to info")
+        }
+        return info
+    }
+
+    func request(_ message: ClientToScheduler, timeout: Duration) async throws -> SchedulerToClient {
+        let gate = ResumeOnce<SchedulerToClient>()
+        return try await withCheckedThrowingContinuation { continuation in
+            gate.arm(continuation)
+            loop.mailbox.post(.request(message) { gate.resume(with: $0) })
+            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+                gate.resume(with: .failure(ClientError.timedOut(seconds: seconds)))
+            }
+        }
+    }
+
+    // MARK: - Handles
+
+    func retainHandle(_ key: TaskKey) { table.retain(key) }
+
+    func releaseHandle(_ key: TaskKey) {
+        if table.release(key) { loop.mailbox.post(.release([key])) }
+    }
+}
+
+/// The argument list of one call, encoded as a MessagePack array.
+struct ArgumentArray: Encodable {
+    let values: [any Encodable]
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        for value in values { try container.encode(value) }
+    }
+}
+
+/// A thread-safe counter for task keys.
+final class KeyCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: UInt64 = 0
+    func next() -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}
+
+/// Counts down to zero from several threads.
+final class RemainingCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int
+    init(_ value: Int) { self.value = value }
+    /// Returns true when this call reached zero.
+    func decrement() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        value -= 1
+        return value == 0
+    }
+}
+
+/// Resumes a continuation once, whichever of reply or timeout comes first.
+final class ResumeOnce<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, Error>?
+    func arm(_ continuation: CheckedContinuation<T, Error>) {
+        lock.lock()
+        self.continuation = continuation
+        lock.unlock()
+    }
+    func resume(with result: Result<T, Error>) {
+        lock.lock()
+        let taken = continuation
+        continuation = nil
+        lock.unlock()
+        taken?.resume(with: result)
+    }
+}
+
+extension Interval {
+    /// Converts a Swift `Duration`.
+    init(duration: Duration) {
+        let components = duration.components
+        self.init(nanoseconds: UInt64(max(0, components.seconds)) * 1_000_000_000 + UInt64(max(0, components.attoseconds / 1_000_000_000)))
+    }
+}

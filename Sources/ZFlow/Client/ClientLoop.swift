@@ -1,0 +1,462 @@
+import CZMQShim
+import Foundation
+import Logging
+import ZFlowCore
+import ZFlowWire
+import ZFlowZMQ
+
+/// Where one key stands, as the scheduler last told this client.
+enum KeyStatus: Sendable {
+    case pending
+    case finished(holders: [PeerAddress])
+    case erred(RemoteError)
+    case cancelled
+}
+
+/// Work handed from async callers to the client's loop thread.
+enum ClientCommand: Sendable {
+    /// Send an operation to the scheduler.
+    case send(ClientToScheduler)
+    /// Tell the scheduler the client no longer holds these keys.
+    case release([TaskKey])
+    /// Call back when every key is finished, or at the first failure, or at the deadline.
+    case awaitKeys([TaskKey], deadline: Instant?, @Sendable (Result<Void, Error>) -> Void)
+    /// Fetch finished results straight from the workers holding them.
+    case fetch([TaskKey], @Sendable (Result<[TaskKey: Payload], Error>) -> Void)
+    /// Store values on a worker.
+    case putData(PeerAddress, [KeyedPayload], @Sendable (Result<Void, Error>) -> Void)
+    /// Send a request whose reply is `info-reply` or `who-has-reply`.
+    case request(ClientToScheduler, @Sendable (Result<SchedulerToClient, Error>) -> Void)
+    /// Call back once per key as each reaches a final state.
+    case watch([TaskKey], @Sendable (TaskKey) -> Void)
+    /// Unregister and stop the loop.
+    case stop
+}
+
+/// Key states shared between the loop (which writes) and the API (which reads `status`).
+final class KeyTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var statuses: [TaskKey: KeyStatus] = [:]
+    private var handles: [TaskKey: Int] = [:]
+
+    func status(_ key: TaskKey) -> KeyStatus? {
+        lock.lock()
+        defer { lock.unlock() }
+        return statuses[key]
+    }
+
+    func set(_ key: TaskKey, _ status: KeyStatus) {
+        lock.lock()
+        if handles[key] != nil { statuses[key] = status }
+        lock.unlock()
+    }
+
+    /// Adds a handle; a key seen for the first time starts pending.
+    func retain(_ key: TaskKey) {
+        lock.lock()
+        handles[key, default: 0] += 1
+        if statuses[key] == nil { statuses[key] = .pending }
+        lock.unlock()
+    }
+
+    /// Drops a handle; returns true when it was the last one.
+    func release(_ key: TaskKey) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let count = handles[key] else { return false }
+        if count > 1 {
+            handles[key] = count - 1
+            return false
+        }
+        handles.removeValue(forKey: key)
+        statuses.removeValue(forKey: key)
+        return true
+    }
+}
+
+/// The client's loop thread: owns the DEALER to the scheduler and DEALERs to workers.
+final class ClientLoop: @unchecked Sendable {
+    let mailbox = Mailbox<ClientCommand>()
+    let table: KeyTable
+    private let address: String
+    private let identity: String
+    private let logger: Logger
+    private let started = DispatchSemaphore(value: 0)
+    private var startError: Error?
+
+    init(address: String, identity: String, table: KeyTable, logger: Logger) {
+        self.address = address
+        self.identity = identity
+        self.table = table
+        self.logger = logger
+    }
+
+    /// Creates the sockets on a new thread and starts the loop.
+    func start() throws {
+        let thread = Thread { [self] in run() }
+        thread.name = "zflow-client-loop"
+        thread.stackSize = 8 << 20
+        thread.start()
+        started.wait()
+        if let startError { throw startError }
+    }
+
+    private func run() {
+        let context = ZMQContext()
+        let scheduler: ZMQSocket
+        do {
+            scheduler = try ZMQSocket(context, .dealer)
+            try scheduler.setOption(ZMQ_SNDHWM, 0)
+            try scheduler.setIdentity(identity)
+            try scheduler.connect(address)
+        } catch {
+            startError = error
+            started.signal()
+            return
+        }
+        started.signal()
+        var state = ClientLoopState(context: context, scheduler: scheduler, table: table, logger: logger)
+        state.run(mailbox: mailbox)
+    }
+}
+
+/// The mutable state of the client loop; lives on the loop thread only.
+private struct ClientLoopState {
+    struct Waiter {
+        var remaining: Set<TaskKey>
+        let deadline: Instant?
+        let started: Instant
+        let completion: @Sendable (Result<Void, Error>) -> Void
+    }
+    struct Fetch {
+        var remaining: Set<TaskKey>
+        var results: [TaskKey: Payload] = [:]
+        let completion: @Sendable (Result<[TaskKey: Payload], Error>) -> Void
+    }
+    enum PendingReply {
+        case fetch(Int)
+        case put(@Sendable (Result<Void, Error>) -> Void)
+    }
+
+    let context: ZMQContext
+    let scheduler: ZMQSocket
+    let table: KeyTable
+    let logger: Logger
+    let decoder = OperationDecoder()
+    let outbox = Outbox()
+    var workers: [PeerAddress: ZMQSocket] = [:]
+    var pendingReplies: [PeerAddress: [PendingReply]] = [:]
+    var statuses: [TaskKey: KeyStatus] = [:]
+    var waiters: [Int: Waiter] = [:]
+    var waitersByKey: [TaskKey: [Int]] = [:]
+    var watchers: [TaskKey: [@Sendable (TaskKey) -> Void]] = [:]
+    var fetches: [Int: Fetch] = [:]
+    var infoRequests: [@Sendable (Result<SchedulerToClient, Error>) -> Void] = []
+    var whoHasRequests: [@Sendable (Result<SchedulerToClient, Error>) -> Void] = []
+    var releases: [TaskKey] = []
+    var nextID = 0
+    var lastSent = Instant.zero
+
+    init(context: ZMQContext, scheduler: ZMQSocket, table: KeyTable, logger: Logger) {
+        self.context = context
+        self.scheduler = scheduler
+        self.table = table
+        self.logger = logger
+    }
+
+    mutating func run(mailbox: Mailbox<ClientCommand>) {
+        while true {
+            var poller = ZMQPoller()
+            let schedulerIndex = poller.add(scheduler)
+            let mailboxIndex = poller.add(fileDescriptor: mailbox.fileDescriptor)
+            let peers = Array(workers.keys)
+            for peer in peers { poller.add(workers[peer]!) }
+            guard let ready = try? poller.poll(timeoutMilliseconds: 100) else { break }
+            if ready.contains(mailboxIndex) {
+                var stopping = false
+                for command in mailbox.drain() {
+                    if case .stop = command { stopping = true } else { handle(command) }
+                }
+                if stopping {
+                    flushReleases()
+                    outbox.add(ClientToScheduler.unregister)
+                    outbox.flush(on: scheduler, logger: logger)
+                    failAll(ClientError.closed)
+                    break
+                }
+            }
+            if ready.contains(schedulerIndex) { receiveFromScheduler() }
+            for (offset, peer) in peers.enumerated() where ready.contains(mailboxIndex + 1 + offset) {
+                receiveFromWorker(peer)
+            }
+            expireWaiters()
+            flushReleases()
+            let now = MonotonicClock.now()
+            if outbox.isEmpty, now - lastSent >= .seconds(1) { outbox.add(ClientToScheduler.heartbeat) }
+            if !outbox.isEmpty {
+                outbox.flush(on: scheduler, logger: logger)
+                lastSent = now
+            }
+        }
+        for socket in workers.values { socket.close() }
+        scheduler.close()
+    }
+
+    mutating func flushReleases() {
+        guard !releases.isEmpty else { return }
+        outbox.add(ClientToScheduler.release(releases))
+        releases.removeAll(keepingCapacity: true)
+    }
+
+    mutating func failAll(_ error: Error) {
+        for waiter in waiters.values { waiter.completion(.failure(error)) }
+        waiters.removeAll()
+        for fetch in fetches.values { fetch.completion(.failure(error)) }
+        fetches.removeAll()
+        for request in infoRequests + whoHasRequests { request(.failure(error)) }
+        infoRequests.removeAll()
+        whoHasRequests.removeAll()
+        for replies in pendingReplies.values {
+            for case .put(let completion) in replies { completion(.failure(error)) }
+        }
+    }
+
+    // MARK: - Commands
+
+    mutating func handle(_ command: ClientCommand) {
+        switch command {
+        case .send(let message):
+            if case .submit(let specs) = message {
+                for spec in specs where statuses[spec.key] == nil { statuses[spec.key] = .pending }
+            }
+            outbox.add(message)
+        case .release(let keys):
+            for key in keys { statuses.removeValue(forKey: key) }
+            releases.append(contentsOf: keys)
+        case .awaitKeys(let keys, let deadline, let completion):
+            awaitKeys(keys, deadline: deadline, completion: completion)
+        case .fetch(let keys, let completion):
+            fetch(keys, completion: completion)
+        case .putData(let peer, let items, let completion):
+            do {
+                try send(PeerRequest.putData(items), to: peer)
+                pendingReplies[peer, default: []].append(.put(completion))
+            } catch {
+                completion(.failure(error))
+            }
+        case .request(let message, let completion):
+            if case .whoHas = message { whoHasRequests.append(completion) } else { infoRequests.append(completion) }
+            outbox.add(message)
+        case .watch(let keys, let callback):
+            for key in keys {
+                switch statuses[key] {
+                case .pending?: watchers[key, default: []].append(callback)
+                case nil where table.status(key) != nil: watchers[key, default: []].append(callback)
+                default: callback(key)
+                }
+            }
+        case .stop:
+            break
+        }
+    }
+
+    mutating func awaitKeys(_ keys: [TaskKey], deadline: Instant?, completion: @escaping @Sendable (Result<Void, Error>) -> Void) {
+        var remaining = Set<TaskKey>()
+        for key in keys {
+            switch statuses[key] ?? .pending {
+            case .finished: continue
+            case .erred(let error):
+                completion(.failure(error))
+                return
+            case .cancelled:
+                completion(.failure(ClientError.cancelled(key)))
+                return
+            case .pending: remaining.insert(key)
+            }
+        }
+        if remaining.isEmpty {
+            completion(.success(()))
+            return
+        }
+        let id = nextID
+        nextID += 1
+        waiters[id] = Waiter(remaining: remaining, deadline: deadline, started: MonotonicClock.now(), completion: completion)
+        for key in remaining { waitersByKey[key, default: []].append(id) }
+    }
+
+    mutating func expireWaiters() {
+        let now = MonotonicClock.now()
+        for (id, waiter) in waiters {
+            guard let deadline = waiter.deadline, deadline <= now else { continue }
+            waiters.removeValue(forKey: id)
+            waiter.completion(.failure(ClientError.timedOut(seconds: (deadline - waiter.started).seconds)))
+        }
+    }
+
+    /// Records a key's final state and wakes waiters and watchers.
+    mutating func settle(_ key: TaskKey, _ status: KeyStatus) {
+        guard statuses[key] != nil || table.status(key) != nil else { return }
+        statuses[key] = status
+        table.set(key, status)
+        for id in waitersByKey.removeValue(forKey: key) ?? [] {
+            guard var waiter = waiters[id] else { continue }
+            switch status {
+            case .finished:
+                waiter.remaining.remove(key)
+                if waiter.remaining.isEmpty {
+                    waiters.removeValue(forKey: id)
+                    waiter.completion(.success(()))
+                } else {
+                    waiters[id] = waiter
+                }
+            case .erred(let error):
+                waiters.removeValue(forKey: id)
+                waiter.completion(.failure(error))
+            case .cancelled:
+                waiters.removeValue(forKey: id)
+                waiter.completion(.failure(ClientError.cancelled(key)))
+            case .pending:
+                break
+            }
+        }
+        for callback in watchers.removeValue(forKey: key) ?? [] { callback(key) }
+    }
+
+    // MARK: - Fetching results from workers
+
+    mutating func fetch(_ keys: [TaskKey], completion: @escaping @Sendable (Result<[TaskKey: Payload], Error>) -> Void) {
+        var byPeer: [PeerAddress: [TaskKey]] = [:]
+        var order: [PeerAddress] = []
+        for key in Set(keys) {
+            guard case .finished(let holders)? = statuses[key], let holder = holders.first else {
+                completion(.failure(ClientError.dataUnavailable(key, reason: "the task has not finished")))
+                return
+            }
+            if byPeer[holder] == nil { order.append(holder) }
+            byPeer[holder, default: []].append(key)
+        }
+        if order.isEmpty {
+            completion(.success([:]))
+            return
+        }
+        let id = nextID
+        nextID += 1
+        fetches[id] = Fetch(remaining: Set(keys), completion: completion)
+        for peer in order {
+            do {
+                try send(PeerRequest.getData(byPeer[peer]!), to: peer)
+                pendingReplies[peer, default: []].append(.fetch(id))
+            } catch {
+                fetches.removeValue(forKey: id)
+                completion(.failure(ClientError.dataUnavailable(byPeer[peer]![0], reason: "cannot reach \(peer): \(error)")))
+                return
+            }
+        }
+    }
+
+    mutating func send(_ request: PeerRequest, to peer: PeerAddress) throws {
+        let socket: ZMQSocket
+        if let existing = workers[peer] {
+            socket = existing
+        } else {
+            socket = try ZMQSocket(context, .dealer)
+            try socket.setOption(ZMQ_SNDHWM, 0)
+            try socket.connect(peer.rawValue)
+            workers[peer] = socket
+        }
+        try socket.send(OperationWriter.frames([request]))
+    }
+
+    mutating func receiveFromWorker(_ peer: PeerAddress) {
+        guard let socket = workers[peer] else { return }
+        while let frames = try? socket.receive(dontWait: true) {
+            guard var queue = pendingReplies[peer], !queue.isEmpty else { continue }
+            let pending = queue.removeFirst()
+            pendingReplies[peer] = queue
+            let reply: PeerReply?
+            let failure: String?
+            do {
+                let results = try decoder.decode(PeerReply.self, frames: frames)
+                switch results.first {
+                case .success(let message)?: (reply, failure) = (message, nil)
+                case .failure(let error)?: (reply, failure) = (nil, error.description)
+                case nil: (reply, failure) = (nil, "empty reply")
+                }
+            } catch {
+                (reply, failure) = (nil, error.description)
+            }
+            switch pending {
+            case .put(let completion):
+                if case .putDataStored? = reply {
+                    completion(.success(()))
+                } else {
+                    completion(.failure(ClientError.codec("worker \(peer) refused put-data: \(failure ?? "\(String(describing: reply))")")))
+                }
+            case .fetch(let id):
+                guard var fetch = fetches[id] else { continue }
+                guard case .data(let found, let missing)? = reply else {
+                    fetches.removeValue(forKey: id)
+                    fetch.completion(.failure(ClientError.codec("bad reply from \(peer): \(failure ?? "unexpected op")")))
+                    continue
+                }
+                if let key = missing.first {
+                    fetches.removeValue(forKey: id)
+                    fetch.completion(.failure(ClientError.dataUnavailable(key, reason: "worker \(peer) no longer holds it")))
+                    continue
+                }
+                for item in found {
+                    fetch.results[item.key] = item.payload
+                    fetch.remaining.remove(item.key)
+                }
+                if fetch.remaining.isEmpty {
+                    fetches.removeValue(forKey: id)
+                    fetch.completion(.success(fetch.results))
+                } else {
+                    fetches[id] = fetch
+                }
+            }
+        }
+    }
+
+    // MARK: - Scheduler
+
+    mutating func receiveFromScheduler() {
+        while let frames = try? scheduler.receive(dontWait: true) {
+            let results: [Result<SchedulerToClient, WireError>]
+            do {
+                results = try decoder.decode(SchedulerToClient.self, frames: frames)
+            } catch {
+                logger.warning("unreadable message from the scheduler: \(error)")
+                continue
+            }
+            for result in results {
+                switch result {
+                case .success(let message): onSchedulerMessage(message)
+                case .failure(let error): logger.warning("unreadable operation from the scheduler: \(error)")
+                }
+            }
+        }
+    }
+
+    mutating func onSchedulerMessage(_ message: SchedulerToClient) {
+        switch message {
+        case .registered:
+            if !infoRequests.isEmpty { infoRequests.removeFirst()(.success(message)) }
+        case .taskFinished(let key, _, let holders):
+            settle(key, .finished(holders: holders))
+        case .taskErred(let key, let error):
+            settle(key, .erred(error))
+        case .taskCancelled(let key):
+            settle(key, .cancelled)
+        case .whoHas:
+            if !whoHasRequests.isEmpty { whoHasRequests.removeFirst()(.success(message)) }
+        case .info:
+            if !infoRequests.isEmpty { infoRequests.removeFirst()(.success(message)) }
+        case .error(let violation):
+            logger.error("the scheduler refused a request: \(violation)")
+            if violation.code == .versionMismatch || violation.code == .unexpected, !infoRequests.isEmpty {
+                infoRequests.removeFirst()(.failure(ClientError.refused(violation)))
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import ZFlowCore
+
+/// The functions a worker can run, by name.
+public struct FunctionRegistry: Sendable {
+    /// Registered functions by name.
+    public private(set) var functions: [String: AnyTaskFunction] = [:]
+
+    /// An empty registry.
+    public init() {}
+
+    /// A registry of these functions; a later function replaces an earlier one of the same name.
+    public init(_ functions: [AnyTaskFunction]) {
+        for function in functions { self.functions[function.name] = function }
+    }
+
+    /// Adds a function, replacing one of the same name.
+    public mutating func register(_ function: AnyTaskFunction) { functions[function.name] = function }
+
+    /// Adds every function of `other`.
+    public mutating func merge(_ other: FunctionRegistry) {
+        functions.merge(other.functions) { _, new in new }
+    }
+
+    /// The names, sorted.
+    public var names: [String] { functions.keys.sorted() }
+
+    /// The function called `name`.
+    public subscript(name: String) -> AnyTaskFunction? { functions[name] }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// What a shell command printed and how it ended.
+public struct ShellResult: Codable, Hashable, Sendable, TaskValue {
+    /// Its standard output.
+    public var stdout: String
+    /// Its standard error.
+    public var stderr: String
+    /// Its exit status (128 + signal number when killed by a signal).
+    public var exitCode: Int32
+}
+
+/// A function failed on purpose (`fail`), for testing error paths.
+public struct RequestedFailure: Error, CustomStringConvertible {
+    /// The message given.
+    public let description: String
+}
+
+/// The functions every stock `zflow-worker` carries, so the CLI and benchmarks need no user code.
+public enum StandardFunctions {
+    /// Returns its argument unchanged.
+    public static let identity = TaskFunction("identity") { (value: AnyValue) in value }
+    /// Adds one: the cheapest typed task, used by benchmarks.
+    public static let inc = TaskFunction("inc") { (x: Int) in x + 1 }
+    /// Adds two integers.
+    public static let add = TaskFunction("add") { (a: Int, b: Int) in a + b }
+    /// Sums a list of integers.
+    public static let sum = TaskFunction("sum") { (values: [Int]) in values.reduce(0, +) }
+    /// Sleeps for the given seconds and returns them.
+    public static let sleep = TaskFunction("sleep") { (seconds: Double) -> Double in
+        Thread.sleep(forTimeInterval: seconds)
+        return seconds
+    }
+    /// Makes `count` bytes (a repeating pattern).
+    public static let bytes = TaskFunction("bytes") { (count: Int) -> Data in
+        guard count >= 0 else { throw RequestedFailure(description: "byte count must be >= 0, got \(count)") }
+        return Data(repeating: 0xAB, count: count)
+    }
+    /// The length of a byte string.
+    public static let length = TaskFunction("length") { (data: Data) in data.count }
+    /// Runs `/bin/sh -c COMMAND` and returns its output and exit code.
+    public static let shell = TaskFunction("shell") { (command: String) in try ShellCommand.run(command) }
+    /// Reads a text file on the worker.
+    public static let readFile = TaskFunction("read-file") { (path: String) in
+        try String(contentsOfFile: path, encoding: .utf8)
+    }
+    /// Counts the words of a text (lower-cased, split on anything that is not a letter or digit).
+    public static let countWords = TaskFunction("count-words") { (text: String) in WordCounting.count(text) }
+    /// Reads a file on the worker and counts its words.
+    public static let countFileWords = TaskFunction("count-file-words") { (path: String) in
+        WordCounting.count(try String(contentsOfFile: path, encoding: .utf8))
+    }
+    /// Adds up word counts.
+    public static let mergeCounts = TaskFunction("merge-counts") { (parts: [[String: Int]]) in
+        WordCounting.merge(parts)
+    }
+    /// Always throws with the given message.
+    public static let fail = TaskFunction("fail") { (message: String) -> Int in
+        throw RequestedFailure(description: message)
+    }
+
+    /// All of them, for `WorkerMain` and `LocalCluster`.
+    public static var registry: FunctionRegistry {
+        FunctionRegistry([
+            identity.erased, inc.erased, add.erased, sum.erased, sleep.erased, bytes.erased, length.erased,
+            shell.erased, readFile.erased, countWords.erased, countFileWords.erased, mergeCounts.erased, fail.erased,
+        ])
+    }
+}
+
+/// Word counting shared by the standard functions and the word count example.
+public enum WordCounting {
+    /// Counts lower-cased words; a word is a run of letters, digits or apostrophes.
+    public static func count(_ text: String) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        var word = ""
+        for character in text.lowercased() {
+            if character.isLetter || character.isNumber || character == "'" {
+                word.append(character)
+            } else if !word.isEmpty {
+                counts[word, default: 0] += 1
+                word = ""
+            }
+        }
+        if !word.isEmpty { counts[word, default: 0] += 1 }
+        return counts
+    }
+
+    /// Adds counts together.
+    public static func merge(_ parts: [[String: Int]]) -> [String: Int] {
+        var total: [String: Int] = [:]
+        for part in parts { total.merge(part, uniquingKeysWith: +) }
+        return total
+    }
+}

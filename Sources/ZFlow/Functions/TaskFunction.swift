@@ -1,0 +1,128 @@
+import Foundation
+import ZFlowCore
+import ZFlowWire
+
+/// A function that workers can run, known cluster-wide by its name.
+///
+/// Define it once in a module shared by your client and your worker; the client uses its types, the worker its
+/// body:
+///
+///     let inc = TaskFunction("inc") { (x: Int) in x + 1 }
+///     let add = TaskFunction("add") { (a: Int, b: Int) in a + b }
+///
+/// The body runs on a worker's executor thread; it may block. Throwing makes the task fail with a `TaskError`.
+public struct TaskFunction<each Argument: Codable & Sendable, Result: Codable & Sendable>: Sendable {
+    /// The name the cluster knows it by.
+    public let name: String
+    /// The type-erased form a worker registers.
+    public let erased: AnyTaskFunction
+
+    /// Defines a function from a closure.
+    public init(_ name: String, _ body: @escaping @Sendable (repeat each Argument) throws -> Result) {
+        self.name = name
+        self.erased = AnyTaskFunction(name: name, arity: Self.arity) { arguments in
+            let result = try body(repeat try arguments.next((each Argument).self))
+            try arguments.finish()
+            return result
+        }
+    }
+
+    /// How many arguments the function takes.
+    static var arity: Int {
+        var count = 0
+        for _ in repeat (each Argument).self { count += 1 }
+        return count
+    }
+}
+
+/// A task function with its types erased, as a worker's registry holds it.
+public struct AnyTaskFunction: Sendable {
+    /// The function's name.
+    public let name: String
+    /// How many arguments it takes.
+    public let arity: Int
+    private let body: @Sendable (ArgumentList) throws -> any Encodable
+
+    init(name: String, arity: Int, body: @escaping @Sendable (ArgumentList) throws -> any Encodable) {
+        self.name = name
+        self.arity = arity
+        self.body = body
+    }
+
+    /// Decodes the arguments (substituting fetched inputs for references), calls the body, encodes the result.
+    ///
+    /// - Throws: `ArgumentError` when the arguments do not fit, or whatever the body throws.
+    public func call(arguments: Payload, inputs: [TaskKey: Payload]) throws -> Payload {
+        let list = try ArgumentList(function: name, arity: arity, arguments: arguments, inputs: inputs)
+        let result = try body(list)
+        return Payload(try MessagePackEncoder().encode(result))
+    }
+}
+
+/// The arguments of one call could not be decoded as the function's parameter types.
+public struct ArgumentError: Error, CustomStringConvertible, Sendable {
+    /// What did not fit.
+    public let description: String
+}
+
+/// The decoded argument array of one call, read parameter by parameter.
+final class ArgumentList {
+    private let function: String
+    private let arity: Int
+    private let reader = MessagePackReader()
+    private let argumentBytes: PinnedBytes
+    private let root: MessagePackObject
+    private var inputReaders: [TaskKey: (MessagePackReader, PinnedBytes, MessagePackObject)] = [:]
+    private let inputs: [TaskKey: Payload]
+    private var index = 0
+
+    init(function: String, arity: Int, arguments: Payload, inputs: [TaskKey: Payload]) throws {
+        self.function = function
+        self.arity = arity
+        self.argumentBytes = PinnedBytes(arguments.bytes)
+        self.inputs = inputs
+        root = try reader.unpack(argumentBytes.buffer)
+        guard let count = root.arrayCount else {
+            throw ArgumentError(description: "arguments of '\(function)' are not an array")
+        }
+        guard count == arity else {
+            throw ArgumentError(description: "'\(function)' takes \(arity) argument(s), got \(count)")
+        }
+    }
+
+    func next<T: Decodable>(_ type: T.Type) throws -> T {
+        defer { index += 1 }
+        let element = root.element(index)
+        do {
+            return try MessagePackDecoder().decode(type, from: element) { [self] key in try input(key) }
+        } catch let error as DecodingError {
+            throw ArgumentError(
+                description: "argument \(index + 1) of '\(function)' is not a \(T.self): \(Self.explain(error))")
+        }
+    }
+
+    func finish() throws {}
+
+    private func input(_ key: TaskKey) throws -> MessagePackObject {
+        if let (_, _, object) = inputReaders[key] { return object }
+        guard let payload = inputs[key] else {
+            throw ArgumentError(description: "input '\(key)' of '\(function)' is not available on this worker")
+        }
+        let reader = MessagePackReader()
+        let pinned = PinnedBytes(payload.bytes)
+        let object = try reader.unpack(pinned.buffer)
+        inputReaders[key] = (reader, pinned, object)
+        return object
+    }
+
+    static func explain(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
+            .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}

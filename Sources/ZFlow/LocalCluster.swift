@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import ZFlowCore
+
+/// A scheduler and workers on this machine, started by one call and stopped by `shutdown()`.
+///
+/// `.threads` runs them inside this process (your own functions, nothing to install); `.processes` starts the
+/// `zflow-scheduler` and `zflow-worker` executables found beside this program or on `PATH` (the standard
+/// functions only), as separate processes.
+public final class LocalCluster: @unchecked Sendable {
+    /// How the scheduler and workers run.
+    public enum Mode: Sendable {
+        /// In this process, on their own threads.
+        case threads
+        /// As child processes.
+        case processes
+    }
+
+    /// The scheduler's address, e.g. `tcp://127.0.0.1:40123`.
+    public let address: String
+    private var server: SchedulerServer?
+    private var nodes: [WorkerNode] = []
+    private var children: [ChildProcess] = []
+
+    /// Starts a scheduler on a free loopback port and `workers` workers with `threads` threads each.
+    ///
+    /// - Parameter functions: what in-process workers can run (standard functions are always included).
+    /// - Throws: when a socket cannot be bound or an executable cannot be found or started.
+    public init(
+        workers: Int = 2, threads: Int = 1, mode: Mode = .threads, functions: [AnyTaskFunction] = [],
+        logger: Logger = Logger(label: "zflow.local")
+    ) throws {
+        switch mode {
+        case .threads:
+            var options = SchedulerServer.Options()
+            options.host = "127.0.0.1"
+            options.port = 0
+            let server = SchedulerServer(options: options, logger: logger)
+            address = try server.start().replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1")
+            self.server = server
+            var registry = StandardFunctions.registry
+            for function in functions { registry.register(function) }
+            for index in 0..<workers {
+                let node = WorkerNode(
+                    options: WorkerNode.Options(scheduler: address, name: "local-\(index)", nthreads: threads),
+                    functions: registry, logger: logger)
+                try node.start()
+                nodes.append(node)
+            }
+        case .processes:
+            let scheduler = try ChildProcess(
+                executable: try Self.executable("zflow-scheduler"),
+                arguments: ["--port", "0", "--host", "127.0.0.1", "--exit-with-stdin"])
+            children.append(scheduler)
+            guard let line = scheduler.waitForLine(containing: "listening on", timeout: 10),
+                let endpoint = line.split(separator: " ").last
+            else {
+                scheduler.terminate()
+                throw ClientError.schedulerUnreachable(address: "zflow-scheduler --port 0", seconds: 10)
+            }
+            address = String(endpoint)
+            for index in 0..<workers {
+                children.append(
+                    try ChildProcess(
+                        executable: try Self.executable("zflow-worker"),
+                        arguments: [address, "--nthreads", "\(threads)", "--name", "local-\(index)", "--exit-with-stdin"]))
+            }
+        }
+    }
+
+    /// Stops every worker and the scheduler, and waits for them.
+    public func shutdown() {
+        for node in nodes { node.stop() }
+        for node in nodes { node.waitUntilStopped() }
+        nodes.removeAll()
+        server?.stop()
+        server?.waitUntilStopped()
+        server = nil
+        for child in children.reversed() { child.terminate() }
+        children.removeAll()
+    }
+
+    deinit { shutdown() }
+
+    /// Finds a ZFlow executable beside the running program, else on `PATH`.
+    static func executable(_ name: String) throws -> URL {
+        var candidates: [URL] = []
+        if let own = Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent() {
+            candidates.append(own.appendingPathComponent(name))
+        }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            candidates.append(URL(fileURLWithPath: String(directory)).appendingPathComponent(name))
+        }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw ClientError.codec("cannot find the '\(name)' executable beside this program or on PATH")
+        }
+        return found
+    }
+}

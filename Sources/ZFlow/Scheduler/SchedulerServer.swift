@@ -1,0 +1,203 @@
+import CZMQShim
+import Foundation
+import Logging
+import ZFlowCore
+import ZFlowScheduling
+import ZFlowWire
+import ZFlowZMQ
+
+/// The scheduler process's I/O shell: one loop thread owning the ROUTER socket and the `SchedulerState`.
+///
+/// It decodes each message into events, feeds them to the state machine, and sends the resulting
+/// operations, batched per destination, once per loop iteration.
+public final class SchedulerServer: @unchecked Sendable {
+    /// Where and how to listen.
+    public struct Options: Sendable {
+        /// The interface to bind (`*` for all, `127.0.0.1` for loopback only).
+        public var host: String = "*"
+        /// The TCP port; 0 picks a free one.
+        public var port: Int = 8786
+        /// State machine knobs.
+        public var state = SchedulerConfig()
+        /// Largest accepted message frame, in bytes.
+        public var maxMessageSize: Int64 = 1 << 31
+        /// Creates the defaults.
+        public init() {}
+    }
+
+    private let options: Options
+    private let logger: Logger
+    private let control = Mailbox<Void>()
+    private let started = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private var startResult: Result<String, Error>?
+    private var thread: Thread?
+
+    /// Prepares a server; nothing listens until `start()`.
+    public init(options: Options = Options(), logger: Logger = Logger(label: "zflow.scheduler")) {
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Binds and starts the loop thread.
+    ///
+    /// - Returns: the bound endpoint, e.g. `tcp://0.0.0.0:8786`.
+    /// - Throws: `ZMQError` when the address cannot be bound (port taken, bad host).
+    @discardableResult
+    public func start() throws -> String {
+        let thread = Thread { [self] in run() }
+        thread.name = "zflow-scheduler-loop"
+        thread.stackSize = 8 << 20
+        self.thread = thread
+        thread.start()
+        started.wait()
+        return try startResult!.get()
+    }
+
+    /// Asks the loop to stop; returns at once. `waitUntilStopped()` waits for it.
+    public func stop() { control.post(()) }
+
+    /// Blocks until the loop has stopped and the socket is closed.
+    public func waitUntilStopped() {
+        finished.wait()
+        finished.signal()
+    }
+
+    private func run() {
+        let context = ZMQContext()
+        let router: ZMQSocket
+        let endpoint: String
+        do {
+            router = try ZMQSocket(context, .router)
+            try router.setOption(ZMQ_SNDHWM, 0)
+            try router.setOption(ZMQ_RCVHWM, 0)
+            try router.setOption64(ZMQ_MAXMSGSIZE, options.maxMessageSize)
+            endpoint = try router.bind("tcp://\(options.host):\(options.port)")
+        } catch {
+            startResult = .failure(error)
+            started.signal()
+            finished.signal()
+            return
+        }
+        startResult = .success(endpoint)
+        started.signal()
+        var loop = SchedulerLoop(router: router, control: control, config: options.state, logger: logger)
+        loop.run()
+        router.close()
+        finished.signal()
+    }
+}
+
+/// The body of the scheduler's loop thread.
+private struct SchedulerLoop {
+    let router: ZMQSocket
+    let control: Mailbox<Void>
+    var state: SchedulerState
+    let logger: Logger
+    let decoder = OperationDecoder()
+    let outbox = Outbox()
+    var payloadBytesRelayed: UInt64 = 0
+
+    init(router: ZMQSocket, control: Mailbox<Void>, config: SchedulerConfig, logger: Logger) {
+        self.router = router
+        self.control = control
+        self.state = SchedulerState(config: config)
+        self.logger = logger
+    }
+
+    mutating func run() {
+        var poller = ZMQPoller()
+        let routerIndex = poller.add(router)
+        let controlIndex = poller.add(fileDescriptor: control.fileDescriptor)
+        let tickInterval = state.config.tickInterval
+        var nextTick = MonotonicClock.now() + tickInterval
+        while true {
+            let waitMilliseconds = Int((nextTick - MonotonicClock.now()).milliseconds) + 1
+            let ready: [Int]
+            do {
+                ready = try poller.poll(timeoutMilliseconds: waitMilliseconds)
+            } catch {
+                logger.error("poll failed: \(error)")
+                return
+            }
+            if ready.contains(controlIndex) {
+                _ = control.drain()
+                return
+            }
+            if ready.contains(routerIndex) { receiveAll() }
+            let now = MonotonicClock.now()
+            if now >= nextTick {
+                perform(state.handle(.tick(now: now)))
+                nextTick = now + tickInterval
+            }
+            payloadBytesRelayed += UInt64(outbox.flush(on: router, logger: logger))
+        }
+    }
+
+    /// Reads every queued message (bounded per iteration so ticks are not starved).
+    mutating func receiveAll() {
+        for _ in 0..<10_000 {
+            let frames: [Data]?
+            do {
+                frames = try router.receive(dontWait: true)
+            } catch {
+                logger.warning("receive failed: \(error)")
+                return
+            }
+            guard let frames, let routingFrame = frames.first else { return }
+            handleMessage(routing: routingFrame, frames: Array(frames.dropFirst()))
+        }
+    }
+
+    mutating func handleMessage(routing: Data, frames: [Data]) {
+        let identity = String(decoding: routing, as: UTF8.self)
+        let now = MonotonicClock.now()
+        if identity.hasPrefix("worker:") {
+            let routingID = RoutingID(identity)
+            do {
+                for result in try decoder.decode(WorkerToScheduler.self, frames: frames) {
+                    switch result {
+                    case .success(let message): perform(state.handle(.fromWorker(routingID, message, now: now)))
+                    case .failure(let error): reject(.rejectedFromWorker(routingID, error.violation, now: now), error, identity)
+                    }
+                }
+            } catch {
+                reject(.rejectedFromWorker(routingID, error.violation, now: now), error, identity)
+            }
+        } else {
+            let client = ClientID(identity)
+            do {
+                for result in try decoder.decode(ClientToScheduler.self, frames: frames) {
+                    switch result {
+                    case .success(let message): perform(state.handle(.fromClient(client, message, now: now)))
+                    case .failure(let error): reject(.rejectedFromClient(client, error.violation, now: now), error, identity)
+                    }
+                }
+            } catch {
+                reject(.rejectedFromClient(client, error.violation, now: now), error, identity)
+            }
+        }
+    }
+
+    mutating func reject(_ event: SchedulerEvent, _ error: WireError, _ identity: String) {
+        logger.warning("refused a message from '\(identity)': \(error)")
+        perform(state.handle(event))
+    }
+
+    mutating func perform(_ actions: [SchedulerAction]) {
+        for action in actions {
+            switch action {
+            case .toWorker(let routing, let message):
+                if case .error(let violation) = message { logger.info("error to \(routing): \(violation)") }
+                outbox.add(message, to: Data(routing.rawValue.utf8))
+            case .toClient(let client, let message):
+                if case .info(var info) = message {
+                    info.counters.payloadBytesRelayed = payloadBytesRelayed
+                    outbox.add(SchedulerToClient.info(info), to: Data(client.rawValue.utf8))
+                } else {
+                    outbox.add(message, to: Data(client.rawValue.utf8))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ZFlowCore
+
+/// The command line of a worker: the stock `zflow-worker`, or your own worker binary with your functions.
+///
+///     // main.swift of your worker
+///     WorkerMain.run(functions: [myFunction.erased, other.erased])
+public struct WorkerMain: ParsableCommand {
+    /// Help text.
+    public static let configuration = CommandConfiguration(
+        commandName: "zflow-worker", abstract: "Run a ZFlow worker: execute tasks and serve results to peers.")
+
+    /// The scheduler address.
+    @Argument(help: "The scheduler's address, e.g. tcp://127.0.0.1:8786.")
+    var scheduler: String
+
+    /// Executor threads.
+    @Option(help: "Executor threads (tasks run at once).")
+    var nthreads: Int = 1
+
+    /// The worker's name.
+    @Option(help: "A unique worker name (default: HOST-PID).")
+    var name: String?
+
+    /// The host to bind and advertise.
+    @Option(help: "Interface for the peer socket, advertised to other workers.")
+    var host: String = "127.0.0.1"
+
+    /// Heartbeat interval.
+    @Option(help: "Heartbeat interval in milliseconds.")
+    var heartbeatMs: UInt64 = 500
+
+    /// Exit when standard input closes (used by LocalCluster and tests so children die with their parent).
+    @Flag(help: .hidden)
+    var exitWithStdin = false
+
+    /// Parsed by swift-argument-parser.
+    public init() {}
+
+    /// Checks the flags.
+    public func validate() throws {
+        guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1") }
+        guard scheduler.contains("://") else {
+            throw ValidationError("the scheduler address must look like tcp://HOST:PORT, got '\(scheduler)'")
+        }
+    }
+
+    nonisolated(unsafe) static var registry = FunctionRegistry()
+
+    /// Parses the command line, runs a worker with `functions` until SIGINT/SIGTERM, then exits.
+    public static func run(functions: FunctionRegistry) -> Never {
+        ProcessSignals.unblockAll()
+        registry = functions
+        main()
+        Foundation.exit(0)
+    }
+
+    /// Runs the worker (called by `main()`).
+    public func run() throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var options = WorkerNode.Options(scheduler: scheduler, name: name, nthreads: nthreads)
+        options.host = host
+        options.heartbeatInterval = .milliseconds(max(heartbeatMs, 10))
+        let node = WorkerNode(options: options, functions: Self.registry)
+        let address: String
+        do {
+            address = try node.start()
+        } catch {
+            throw ValidationError("cannot start worker: \(error)")
+        }
+        print("zflow-worker '\(options.name)' peer \(address) scheduler \(scheduler) threads \(nthreads)")
+        fflushStandardOutput()
+        ProcessSignals.onTermination { _ in node.stop() }
+        if exitWithStdin { ProcessSignals.onStandardInputClosed { node.stop() } }
+        node.waitUntilStopped()
+    }
+}
+
+/// The command line of the scheduler.
+public struct SchedulerMain: ParsableCommand {
+    /// Help text.
+    public static let configuration = CommandConfiguration(
+        commandName: "zflow-scheduler", abstract: "Run the ZFlow scheduler hub.")
+
+    /// The TCP port.
+    @Option(help: "TCP port to listen on (0 picks a free port and prints it).")
+    var port: Int = 8786
+
+    /// The interface.
+    @Option(help: "Interface to bind (default: all).")
+    var host: String = "*"
+
+    /// Exit when standard input closes.
+    @Flag(help: .hidden)
+    var exitWithStdin = false
+
+    /// Parsed by swift-argument-parser.
+    public init() {}
+
+    /// Checks the flags.
+    public func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
+    }
+
+    /// Parses the command line and runs the scheduler until SIGINT/SIGTERM.
+    public static func runMain() -> Never {
+        ProcessSignals.unblockAll()
+        main()
+        Foundation.exit(0)
+    }
+
+    /// Runs the scheduler (called by `main()`).
+    public func run() throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var options = SchedulerServer.Options()
+        options.host = host
+        options.port = port
+        let server = SchedulerServer(options: options)
+        let endpoint: String
+        do {
+            endpoint = try server.start()
+        } catch {
+            throw ValidationError("cannot listen on tcp://\(host):\(port): \(error)")
+        }
+        print("zflow-scheduler listening on \(endpoint)")
+        fflushStandardOutput()
+        ProcessSignals.onTermination { _ in server.stop() }
+        if exitWithStdin { ProcessSignals.onStandardInputClosed { server.stop() } }
+        server.waitUntilStopped()
+    }
+}
+
+/// Flushes C stdio's standard output, so a parent reading a pipe sees printed lines at once.
+func fflushStandardOutput() { fflush(nil) }

@@ -1,0 +1,388 @@
+import CZMQShim
+import Foundation
+import Logging
+import ZFlowCore
+import ZFlowScheduling
+import ZFlowWire
+import ZFlowZMQ
+
+/// The worker process's I/O shell: a loop thread owning the scheduler DEALER, the peer ROUTER, DEALERs to
+/// peers and the `WorkerState`, plus a pool of executor threads.
+public final class WorkerNode: @unchecked Sendable {
+    /// How to run.
+    public struct Options: Sendable {
+        /// The scheduler's address, e.g. `tcp://127.0.0.1:8786`.
+        public var scheduler: String
+        /// The worker's unique name (default: host-pid).
+        public var name: String
+        /// Executor threads.
+        public var nthreads: Int = 1
+        /// The interface the peer socket binds and the host it advertises.
+        public var host: String = "127.0.0.1"
+        /// How often to heartbeat when otherwise quiet.
+        public var heartbeatInterval: Interval = .milliseconds(500)
+        /// Largest accepted message frame, in bytes.
+        public var maxMessageSize: Int64 = 1 << 31
+
+        /// Options for a worker of `scheduler`.
+        public init(scheduler: String, name: String? = nil, nthreads: Int = 1) {
+            self.scheduler = scheduler
+            self.name = name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+            self.nthreads = nthreads
+        }
+    }
+
+    private let options: Options
+    private let functions: FunctionRegistry
+    private let logger: Logger
+    private let control = Mailbox<Void>()
+    private let started = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private var startResult: Result<String, Error>?
+
+    /// Prepares a worker that runs `functions`; nothing connects until `start()`.
+    public init(options: Options, functions: FunctionRegistry, logger: Logger = Logger(label: "zflow.worker")) {
+        self.options = options
+        self.functions = functions
+        self.logger = logger
+    }
+
+    /// Binds the peer socket, connects to the scheduler and starts the loop.
+    ///
+    /// - Returns: the advertised peer address.
+    /// - Throws: `ZMQError` when the scheduler address is invalid or the peer socket cannot bind.
+    @discardableResult
+    public func start() throws -> String {
+        let thread = Thread { [self] in run() }
+        thread.name = "zflow-worker-loop"
+        thread.stackSize = 8 << 20
+        thread.start()
+        started.wait()
+        return try startResult!.get()
+    }
+
+    /// Asks the worker to unregister and stop; returns at once.
+    public func stop() { control.post(()) }
+
+    /// Blocks until the loop has stopped.
+    public func waitUntilStopped() {
+        finished.wait()
+        finished.signal()
+    }
+
+    private func run() {
+        let context = ZMQContext()
+        let scheduler: ZMQSocket
+        let peers: ZMQSocket
+        let address: String
+        do {
+            peers = try ZMQSocket(context, .router)
+            try peers.setOption(ZMQ_SNDHWM, 0)
+            try peers.setOption64(ZMQ_MAXMSGSIZE, options.maxMessageSize)
+            let bound = try peers.bind("tcp://\(options.host):*")
+            address = "tcp://\(options.host):\(bound.split(separator: ":").last!)"
+            scheduler = try ZMQSocket(context, .dealer)
+            try scheduler.setOption(ZMQ_SNDHWM, 0)
+            try scheduler.setIdentity("worker:\(options.name):\(UUID().uuidString.prefix(8))")
+            try scheduler.connect(options.scheduler)
+        } catch {
+            startResult = .failure(error)
+            started.signal()
+            finished.signal()
+            return
+        }
+        startResult = .success(address)
+        started.signal()
+        var loop = WorkerLoop(
+            context: context, scheduler: scheduler, peers: peers, address: PeerAddress(address), options: options,
+            functions: functions, control: control, logger: logger)
+        loop.run()
+        finished.signal()
+    }
+}
+
+/// The body of a worker's loop thread.
+private struct WorkerLoop {
+    let context: ZMQContext
+    let scheduler: ZMQSocket
+    let peers: ZMQSocket
+    let address: PeerAddress
+    let options: WorkerNode.Options
+    let functions: FunctionRegistry
+    let control: Mailbox<Void>
+    let logger: Logger
+    let completions = Mailbox<ExecutionResult>()
+    let pool: ExecutorPool
+    let decoder = OperationDecoder()
+    let toScheduler = Outbox()
+    let toPeers = Outbox()
+    var state: WorkerState
+    /// Results held here, by key.
+    var store: [TaskKey: Payload] = [:]
+    /// Results of finished runs, until the state machine says to keep or drop them.
+    var pending: [RunID: Payload] = [:]
+    /// DEALERs to other workers, by address.
+    var peerSockets: [PeerAddress: ZMQSocket] = [:]
+    var lastSentToScheduler = Instant.zero
+
+    init(
+        context: ZMQContext, scheduler: ZMQSocket, peers: ZMQSocket, address: PeerAddress, options: WorkerNode.Options,
+        functions: FunctionRegistry, control: Mailbox<Void>, logger: Logger
+    ) {
+        self.context = context
+        self.scheduler = scheduler
+        self.peers = peers
+        self.address = address
+        self.options = options
+        self.functions = functions
+        self.control = control
+        self.logger = logger
+        self.pool = ExecutorPool(count: options.nthreads, name: "zflow-exec")
+        var config = WorkerConfig(nthreads: options.nthreads)
+        config.fetchTimeout = .seconds(30)
+        self.state = WorkerState(config: config)
+    }
+
+    var registration: WorkerRegistration {
+        WorkerRegistration(
+            name: WorkerID(options.name), nthreads: options.nthreads, functions: functions.names, address: address,
+            heartbeatInterval: options.heartbeatInterval, held: state.held)
+    }
+
+    mutating func run() {
+        toScheduler.add(WorkerToScheduler.register(registration))
+        flush()
+        let tickInterval = Interval.milliseconds(100)
+        var nextTick = MonotonicClock.now() + tickInterval
+        while true {
+            var poller = ZMQPoller()
+            let schedulerIndex = poller.add(scheduler)
+            let peersIndex = poller.add(peers)
+            let completionsIndex = poller.add(fileDescriptor: completions.fileDescriptor)
+            let controlIndex = poller.add(fileDescriptor: control.fileDescriptor)
+            let peerAddresses = Array(peerSockets.keys)
+            for peer in peerAddresses { poller.add(peerSockets[peer]!) }
+            let waitMilliseconds = Int((nextTick - MonotonicClock.now()).milliseconds) + 1
+            let ready: [Int]
+            do {
+                ready = try poller.poll(timeoutMilliseconds: waitMilliseconds)
+            } catch {
+                logger.error("poll failed: \(error)")
+                break
+            }
+            if ready.contains(controlIndex) {
+                _ = control.drain()
+                toScheduler.add(WorkerToScheduler.unregister)
+                flush()
+                break
+            }
+            if ready.contains(schedulerIndex) { receiveFromScheduler() }
+            if ready.contains(peersIndex) { serveRequests() }
+            if ready.contains(completionsIndex) { collectResults() }
+            for (offset, peer) in peerAddresses.enumerated() where ready.contains(controlIndex + 1 + offset) {
+                receiveReplies(from: peer)
+            }
+            let now = MonotonicClock.now()
+            if now >= nextTick {
+                perform(state.handle(.tick(now: now)))
+                if now - lastSentToScheduler >= options.heartbeatInterval, toScheduler.isEmpty {
+                    toScheduler.add(WorkerToScheduler.heartbeat)
+                }
+                nextTick = now + tickInterval
+            }
+            flush()
+        }
+        pool.shutdown()
+        for socket in peerSockets.values { socket.close() }
+        peers.close()
+        scheduler.close()
+    }
+
+    mutating func flush() {
+        if !toScheduler.isEmpty {
+            toScheduler.flush(on: scheduler, logger: logger)
+            lastSentToScheduler = MonotonicClock.now()
+        }
+        toPeers.flush(on: peers, logger: logger)
+    }
+
+    // MARK: - Scheduler
+
+    mutating func receiveFromScheduler() {
+        while let frames = try? scheduler.receive(dontWait: true) {
+            let now = MonotonicClock.now()
+            let results: [Result<SchedulerToWorker, WireError>]
+            do {
+                results = try decoder.decode(SchedulerToWorker.self, frames: frames)
+            } catch {
+                logger.warning("unreadable message from the scheduler: \(error)")
+                continue
+            }
+            for result in results {
+                switch result {
+                case .success(.registered):
+                    logger.info("registered with \(options.scheduler) as '\(options.name)'")
+                case .success(.computeTask(let assignment)):
+                    perform(state.handle(.computeTask(assignment, now: now)))
+                case .success(.freeKeys(let keys)):
+                    perform(state.handle(.freeKeys(keys, now: now)))
+                case .success(.error(let violation)):
+                    if violation.code == .unknownWorker {
+                        logger.warning("the scheduler does not know this worker; registering again")
+                        toScheduler.add(WorkerToScheduler.register(registration))
+                    } else {
+                        logger.error("the scheduler refused a message: \(violation)")
+                    }
+                case .failure(let error):
+                    logger.warning("unreadable operation from the scheduler: \(error)")
+                }
+            }
+        }
+    }
+
+    // MARK: - Peers asking this worker
+
+    mutating func serveRequests() {
+        while let frames = try? peers.receive(dontWait: true) {
+            guard let routing = frames.first else { continue }
+            let results: [Result<PeerRequest, WireError>]
+            do {
+                results = try decoder.decode(PeerRequest.self, frames: Array(frames.dropFirst()))
+            } catch {
+                toPeers.add(PeerReply.error(error.violation), to: routing)
+                continue
+            }
+            for result in results {
+                switch result {
+                case .success(.getData(let keys)):
+                    var found: [KeyedPayload] = []
+                    var missing: [TaskKey] = []
+                    for key in keys {
+                        if let payload = store[key] { found.append(KeyedPayload(key: key, payload: payload)) } else { missing.append(key) }
+                    }
+                    toPeers.add(PeerReply.data(found: found, missing: missing), to: routing)
+                case .success(.putData(let items)):
+                    for item in items { store[item.key] = item.payload }
+                    let sizes = items.map { KeySize(key: $0.key, nbytes: UInt64($0.payload.count)) }
+                    perform(state.handle(.dataStored(sizes, now: MonotonicClock.now())))
+                    toPeers.add(PeerReply.putDataStored(items.map(\.key)), to: routing)
+                case .failure(let error):
+                    toPeers.add(PeerReply.error(error.violation), to: routing)
+                }
+            }
+        }
+    }
+
+    // MARK: - Replies to this worker's fetches
+
+    mutating func receiveReplies(from peer: PeerAddress) {
+        guard let socket = peerSockets[peer] else { return }
+        while let frames = try? socket.receive(dontWait: true) {
+            var found: [KeySize] = []
+            var missing: [TaskKey] = []
+            do {
+                for result in try decoder.decode(PeerReply.self, frames: frames) {
+                    switch result {
+                    case .success(.data(let items, let absent)):
+                        for item in items {
+                            store[item.key] = item.payload
+                            found.append(KeySize(key: item.key, nbytes: UInt64(item.payload.count)))
+                        }
+                        missing += absent
+                    case .success(let other):
+                        logger.warning("unexpected reply from \(peer): \(other.op)")
+                    case .failure(let error):
+                        logger.warning("unreadable reply from \(peer): \(error)")
+                    }
+                }
+            } catch {
+                logger.warning("unreadable reply from \(peer): \(error)")
+            }
+            perform(state.handle(.fetched(from: peer, found: found, missing: missing, now: MonotonicClock.now())))
+        }
+    }
+
+    // MARK: - Executors
+
+    mutating func collectResults() {
+        for result in completions.drain() {
+            let outcome: TaskOutcome
+            switch result.outcome {
+            case .success(let payload):
+                pending[result.run] = payload
+                outcome = .success(nbytes: UInt64(payload.count), duration: result.duration)
+            case .failure(let error):
+                outcome = .failure(error)
+            }
+            perform(state.handle(.executed(result.key, result.run, outcome, now: MonotonicClock.now())))
+        }
+    }
+
+    func execute(_ assignment: TaskAssignment) {
+        var collected: [TaskKey: Payload] = [:]
+        for dependency in assignment.dependencies { collected[dependency.key] = store[dependency.key] }
+        let inputs = collected
+        let function = functions[assignment.function]
+        let worker = WorkerID(options.name)
+        let completions = completions
+        pool.submit {
+            let start = MonotonicClock.now()
+            let outcome: Result<Payload, RemoteError>
+            if let function {
+                do {
+                    outcome = .success(try function.call(arguments: assignment.arguments, inputs: inputs))
+                } catch {
+                    outcome = .failure(
+                        RemoteError(
+                            typeName: error is ArgumentError ? "ArgumentError" : String(describing: type(of: error)),
+                            message: String(describing: error), key: assignment.key, function: assignment.function,
+                            worker: worker))
+                }
+            } else {
+                outcome = .failure(
+                    RemoteError(
+                        typeName: "UnknownFunction", message: "worker '\(worker)' has no function '\(assignment.function)'",
+                        key: assignment.key, function: assignment.function, worker: worker))
+            }
+            completions.post(
+                ExecutionResult(key: assignment.key, run: assignment.runID, outcome: outcome, duration: MonotonicClock.now() - start))
+        }
+    }
+
+    // MARK: - Actions
+
+    mutating func perform(_ actions: [WorkerAction]) {
+        for action in actions {
+            switch action {
+            case .execute(let assignment):
+                execute(assignment)
+            case .fetch(let keys, let peer):
+                do {
+                    let socket = try peerSocket(peer)
+                    try socket.send(OperationWriter.frames([PeerRequest.getData(keys)]))
+                } catch {
+                    logger.warning("cannot reach peer \(peer): \(error)")
+                    perform(state.handle(.fetched(from: peer, found: [], missing: keys, now: MonotonicClock.now())))
+                }
+            case .send(let message):
+                toScheduler.add(message)
+            case .storeResult(let key, let run):
+                if let payload = pending.removeValue(forKey: run) { store[key] = payload }
+            case .dropResult(_, let run):
+                pending.removeValue(forKey: run)
+            case .discard(let keys):
+                for key in keys { store.removeValue(forKey: key) }
+            }
+        }
+    }
+
+    mutating func peerSocket(_ peer: PeerAddress) throws -> ZMQSocket {
+        if let socket = peerSockets[peer] { return socket }
+        let socket = try ZMQSocket(context, .dealer)
+        try socket.setOption(ZMQ_SNDHWM, 0)
+        try socket.setOption64(ZMQ_MAXMSGSIZE, options.maxMessageSize)
+        try socket.connect(peer.rawValue)
+        peerSockets[peer] = socket
+        return socket
+    }
+}

@@ -1,0 +1,594 @@
+import Testing
+import ZFlowCore
+import ZFlowScheduling
+import ZFlowTestKit
+
+// Every step goes through `SchedulerHarness`, which runs `checkInvariants()` after it.
+
+private let w1: WorkerID = "w1"
+private let w2: WorkerID = "w2"
+private let w3: WorkerID = "w3"
+private let c1: ClientID = "c1"
+private let c2: ClientID = "c2"
+
+/// A harness with a registered client `c1` and the given workers registered at time 0.
+private func cluster(_ workers: [WorkerID] = [w1], functions: [String] = ["inc"]) -> SchedulerHarness {
+    var h = SchedulerHarness()
+    for worker in workers { h.registerWorker(worker, functions: functions) }
+    h.registerClient(c1)
+    return h
+}
+
+private func compute(_ worker: WorkerID, _ assignment: TaskAssignment) -> SchedulerAction {
+    .toWorker(.worker(worker), .computeTask(assignment))
+}
+
+private func free(_ worker: WorkerID, _ keys: [TaskKey]) -> SchedulerAction {
+    .toWorker(.worker(worker), .freeKeys(keys))
+}
+
+private func finished(_ client: ClientID, _ key: TaskKey, nbytes: UInt64 = 8, on holders: [WorkerID]) -> SchedulerAction {
+    .toClient(client, .taskFinished(key: key, nbytes: nbytes, holders: holders.map { PeerAddress.dummy($0) }))
+}
+
+@Suite("SchedulerState")
+struct SchedulerStateTests {
+    // MARK: - Registration
+
+    @Test func registerIsAccepted() {
+        var h = SchedulerHarness()
+        #expect(h.registerWorker(w1) == [.toWorker(.worker(w1), .registered)])
+        #expect(h.state.workers[w1]?.address == .dummy(w1))
+        #expect(h.registerClient(c1) == [.toClient(c1, .registered)])
+    }
+
+    @Test func registerWithAnotherVersionIsRefusedWith503() {
+        var h = SchedulerHarness()
+        let actions = h.fromWorker(w1, .register(.dummy(name: w1, version: 2)))
+        #expect(actions.map(\.ignoringErrorText) == [.toWorker(.worker(w1), .error(.code(.versionMismatch)))])
+        #expect(h.state.workers.isEmpty)
+        let client = h.fromClient(c1, .register(version: 2))
+        #expect(client.map(\.ignoringErrorText) == [.toClient(c1, .error(.code(.versionMismatch)))])
+        #expect(h.state.clients.isEmpty)
+    }
+
+    @Test func nameUsedByAnotherRoutingIDIsRefusedWith504() {
+        var h = cluster([w1])
+        h.submit([.dummy("a")])
+        let impostor = RoutingID("worker:other-connection")
+        let actions = h.handle(.fromWorker(impostor, .register(.dummy(name: w1)), now: h.now))
+        #expect(actions.map(\.ignoringErrorText) == [.toWorker(impostor, .error(.code(.nameTaken)))])
+        #expect(h.state.workers[w1]?.routing == .worker(w1))
+        #expect(h.worker(of: "a") == w1)
+    }
+
+    @Test func messageBeforeRegisterGets310UnknownWorker() {
+        var h = SchedulerHarness()
+        let actions = h.fromWorker(w1, .heartbeat)
+        #expect(actions.map(\.ignoringErrorText) == [.toWorker(.worker(w1), .error(.code(.unknownWorker)))])
+        let late = h.fromWorker(w1, .taskFinished(key: "a", runID: RunID(1), nbytes: 1, duration: .milliseconds(1)))
+        #expect(late.map(\.ignoringErrorText) == [.toWorker(.worker(w1), .error(.code(.unknownWorker)))])
+    }
+
+    @Test func clientOperationBeforeRegisterClientGets502() {
+        var h = cluster([w1])
+        let actions = h.fromClient(c2, .submit([.dummy("a")]))
+        #expect(actions.map(\.ignoringErrorText) == [.toClient(c2, .error(.code(.unexpected)))])
+        #expect(h.state.tasks.isEmpty)
+    }
+
+    /// docs/PROTOCOL.md §5.3: "Any op other than `register-client` before `registered` gets `error` 502.
+    /// So does a second `register-client`."
+    @Test func secondRegisterClientGets502() {
+        var h = cluster([w1])
+        let actions = h.registerClient(c1)
+        #expect(actions.map(\.ignoringErrorText) == [.toClient(c1, .error(.code(.unexpected)))])
+    }
+
+    /// docs/PROTOCOL.md §5.1: "A second `register` from a registered routing id gets `error` 502."
+    @Test func secondRegisterFromARegisteredWorkerGets502() {
+        var h = cluster([w1])
+        h.submit([.dummy("a")])
+        let actions = h.registerWorker(w1)
+        #expect(actions.map(\.ignoringErrorText) == [.toWorker(.worker(w1), .error(.code(.unexpected)))])
+        #expect(h.worker(of: "a") == w1)
+        #expect(h.runID(of: "a") == RunID(1))
+    }
+
+    @Test func rejectedMessagesAreAnsweredAndCounted() {
+        var h = cluster([w1])
+        let violation = ProtocolViolation(.unknownOp, "unknown op 'frobnicate'")
+        #expect(h.handle(.rejectedFromWorker(.worker(w1), violation, now: h.now)) == [.toWorker(.worker(w1), .error(violation))])
+        #expect(h.handle(.rejectedFromClient(c1, violation, now: h.now)) == [.toClient(c1, .error(violation))])
+        #expect(h.state.counters.messagesRejected == 2)
+    }
+
+    @Test func registerWithHeldKeysRecordsKnownResultsAndFreesTheRest() {
+        var h = cluster([w1])
+        h.submit([.dummy("x")])
+        h.finish("x")
+        let actions = h.registerWorker(w2, held: [KeySize(key: "x", nbytes: 8), KeySize(key: "ghost", nbytes: 4)])
+        #expect(actions == [.toWorker(.worker(w2), .registered), free(w2, ["ghost"])])
+        #expect(h.state.tasks["x"]?.holders == [w1, w2])
+        #expect(h.state.workers[w2]?.bytesHeld == 8)
+        #expect(h.fromClient(c1, .release(["x"])) == [free(w1, ["x"]), free(w2, ["x"])])
+    }
+
+    // MARK: - Submitting and placing
+
+    @Test func submitSendsComputeTaskToAWorker() {
+        var h = cluster([w1])
+        #expect(h.submit([.dummy("a")]) == [compute(w1, .dummy("a", run: 1))])
+        #expect(h.state.tasks["a"]?.status == .processing)
+        #expect(h.state.story("a").map(\.to) == [.waiting, .processing])
+    }
+
+    @Test func independentTasksSpreadOverTwoWorkers() {
+        var h = cluster([w1, w2])
+        let actions = h.submit([.dummy("a"), .dummy("b"), .dummy("c"), .dummy("d")])
+        #expect(
+            actions == [
+                compute(w1, .dummy("a", run: 1)), compute(w2, .dummy("b", run: 2)),
+                compute(w1, .dummy("c", run: 3)), compute(w2, .dummy("d", run: 4)),
+            ])
+    }
+
+    @Test func placementPrefersTheWorkerHoldingALargeDependency() {
+        var h = cluster([w1, w2])
+        h.submit([.dummy("small"), .dummy("big")])  // small → w1, big → w2
+        h.finish("small", nbytes: 8)
+        h.finish("big", nbytes: 100_000_000)
+        h.submit([.dummy("p"), .dummy("q"), .dummy("r")])  // p → w1, q → w2, r → w1
+        #expect(h.state.workers[w1]?.processing.count == 2)
+        // The holder w2 has 1 ms queued; w1 has 2 ms queued but would first move 100 MB (0.2 s at 500 MB/s).
+        #expect(
+            h.submit([.dummy("useBig", deps: ["big"])]) == [
+                compute(w2, .dummy("useBig", run: 6, deps: [.dummy("big", nbytes: 100_000_000, holders: [.dummy(w2)])]))
+            ])
+        // A small input does not outweigh a queue: w1 holds `small` but has 2 ms queued, w2 has 1 ms queued
+        // once q finishes, plus 16 ns to move 8 bytes.
+        h.finish("q")
+        #expect(
+            h.submit([.dummy("useSmall", deps: ["small"])]) == [
+                compute(w2, .dummy("useSmall", run: 7, deps: [.dummy("small", nbytes: 8, holders: [.dummy(w1)])]))
+            ])
+    }
+
+    @Test func chainComputeTaskNamesTheHolderOfItsInput() {
+        var h = cluster([w1, w2])
+        #expect(h.submit([.dummy("a"), .dummy("b", deps: ["a"])]) == [compute(w1, .dummy("a", run: 1))])
+        #expect(h.state.tasks["b"]?.waitingOn == ["a"])
+        let actions = h.finish("a", nbytes: 16)
+        #expect(
+            actions == [
+                finished(c1, "a", nbytes: 16, on: [w1]),
+                compute(w1, .dummy("b", run: 2, deps: [.dummy("a", nbytes: 16, holders: [.dummy(w1)])])),
+            ])
+    }
+
+    @Test func taskFinishedIsSentToTheWantingClient() {
+        var h = cluster([w1])
+        h.registerClient(c2)
+        h.submit([.dummy("a")])
+        h.submit([.dummy("other")], from: c2)
+        #expect(h.finish("a", nbytes: 42, duration: .milliseconds(5)) == [finished(c1, "a", nbytes: 42, on: [w1])])
+        #expect(h.state.tasks["a"]?.status == .memory)
+        #expect(h.state.tasks["a"]?.holders == [w1])
+        #expect(h.state.averageDuration["inc"] == .milliseconds(5))
+        #expect(h.state.counters.tasksCompleted == 1)
+    }
+
+    @Test func submittingAKeyAlreadyInMemoryAnswersAtOnce() {
+        var h = cluster([w1])
+        h.submit([.dummy("a")])
+        h.finish("a")
+        #expect(h.submit([.dummy("a")]) == [finished(c1, "a", on: [w1])])
+    }
+
+    // MARK: - Failures
+
+    @Test func taskErredErrsDependentsWithCauseKeyAndTellsTheClient() {
+        var h = cluster([w1])
+        h.submit([.dummy("a"), .dummy("b", deps: ["a"])])
+        let error = RemoteError.dummy(key: "a", worker: w1)
+        let actions = h.fail("a", error: error)
+        let caused = RemoteError(
+            typeName: "ValueError", message: "boom", key: "b", function: "inc", worker: w1, causeKey: "a")
+        #expect(
+            actions == [
+                .toClient(c1, .taskErred(key: "a", error: error)),
+                .toClient(c1, .taskErred(key: "b", error: caused)),
+            ])
+        #expect(h.state.tasks["a"]?.status == .erred)
+        #expect(h.state.tasks["b"]?.status == .erred)
+        #expect(h.state.counters.tasksErred == 2)
+        #expect(h.state.workers[w1]?.processing.isEmpty == true)
+        // A task submitted later on top of the failed one fails at once with the same cause.
+        #expect(
+            h.submit([.dummy("c", deps: ["a"])]) == [
+                .toClient(
+                    c1,
+                    .taskErred(
+                        key: "c",
+                        error: RemoteError(
+                            typeName: "ValueError", message: "boom", key: "c", function: "inc", worker: w1,
+                            causeKey: "a")))
+            ])
+    }
+
+    @Test func unknownFunctionErrsTheTask() {
+        var h = cluster([w1])
+        let actions = h.submit([.dummy("a", function: "nope")])
+        #expect(actions.count == 1)
+        guard case .toClient(c1, .taskErred(key: "a", let error)) = actions.first else {
+            Issue.record("expected task-erred, got \(actions)")
+            return
+        }
+        #expect(error.typeName == "UnknownFunction")
+        #expect(error.key == "a")
+        #expect(error.function == "nope")
+        #expect(error.worker == nil)
+        #expect(error.message.contains("inc"))
+        #expect(h.state.tasks["a"]?.status == .erred)
+    }
+
+    @Test func missingDependencyErrsTheTask() {
+        var h = cluster([w1])
+        let actions = h.submit([.dummy("b", deps: ["never"])])
+        guard case .toClient(c1, .taskErred(key: "b", let error)) = actions.first, actions.count == 1 else {
+            Issue.record("expected task-erred, got \(actions)")
+            return
+        }
+        #expect(error.typeName == "MissingDependency")
+    }
+
+    // MARK: - No workers
+
+    @Test func noWorkerThenAWorkerRegisters() {
+        var h = SchedulerHarness()
+        h.registerClient(c1)
+        #expect(h.submit([.dummy("a")]) == [])
+        #expect(h.state.tasks["a"]?.status == .noWorker)
+        #expect(Array(h.state.noWorker) == ["a"])
+        #expect(h.registerWorker(w1) == [.toWorker(.worker(w1), .registered), compute(w1, .dummy("a", run: 1))])
+        #expect(h.state.noWorker.isEmpty)
+    }
+
+    /// `SchedulerState.noWorker` is documented as "in priority order".
+    @Test func noWorkerTasksAreAssignedInPriorityOrder() {
+        var h = SchedulerHarness()
+        h.registerClient(c1)
+        h.submit([.dummy("low"), .dummy("high", priority: 10)])
+        #expect(Set(h.state.noWorker) == ["high", "low"])
+        #expect(
+            h.registerWorker(w1) == [
+                .toWorker(.worker(w1), .registered),
+                compute(w1, .dummy("high", run: 1, priority: 10)),
+                compute(w1, .dummy("low", run: 2)),
+            ])
+    }
+
+    @Test func lastWorkerLeavingParksItsTasks() {
+        var h = cluster([w1])
+        h.submit([.dummy("a")])
+        #expect(h.fromWorker(w1, .unregister) == [])
+        #expect(h.state.tasks["a"]?.status == .noWorker)
+        #expect(h.registerWorker(w2) == [.toWorker(.worker(w2), .registered), compute(w2, .dummy("a", run: 2))])
+    }
+
+    // MARK: - Release
+
+    @Test func releasingAFinishedResultFreesItOnItsHolder() {
+        var h = cluster([w1])
+        h.submit([.dummy("a")])
+        h.finish("a")
+        #expect(h.fromClient(c1, .release(["a"])) == [free(w1, ["a"])])
+        #expect(h.state.tasks.isEmpty)
+        #expect(h.state.workers[w1]?.held.isEmpty == true)
+        #expect(h.state.workers[w1]?.bytesHeld == 0)
+        #expect(h.fromClient(c1, .release(["a"])) == [])
+    }
+
+    @Test func releasedInputIsKeptUntilItsDependentFinishes() {
+        var h = cluster([w1])
+        h.submit([.dummy("a"), .dummy("b", deps: ["a"])])
+        h.finish("a")
+        #expect(h.state.tasks["b"]?.status == .processing)
+        #expect(h.fromClient(c1, .release(["a"])) == [])
+        #expect(h.state.tasks["a"]?.status == .memory)
+        #expect(h.finish("b") == [finished(c1, "b", on: [w1]), free(w1, ["a"])])
+        #expect(h.state.tasks["a"] == nil)
+    }
+
+    @Test func releasedInputIsKeptWhileItsDependentWaits() {
+        var h = cluster([w1])
+        h.submit([.dummy("a"), .dummy("z"), .dummy("b", deps: ["a", "z"])])
+        h.finish("a")
+        #expect(h.fromClient(c1, .release(["a"])) == [])
+        #expect(h.state.tasks["b"]?.status == .waiting)
+        let actions = h.finish("z")
+        #expect(
+            actions == [
+                finished(c1, "z", on: [w1]),
+                compute(
+                    w1,
+                    .dummy("b", run: 3, deps: [.dummy("a", holders: [.dummy(w1)]), .dummy("z", holders: [.dummy(w1)])])),
+            ])
+        #expect(h.finish("b") == [finished(c1, "b", on: [w1]), free(w1, ["a"])])
+    }
+
+    @Test func duplicateKeyFromTwoClientsIsOneTaskReleasedWhenBothRelease() {
+        var h = cluster([w1])
+        h.registerClient(c2)
+        #expect(h.submit([.dummy("a")], from: c1) == [compute(w1, .dummy("a", run: 1))])
+        #expect(h.submit([.dummy("a")], from: c2) == [])
+        #expect(h.state.tasks.count == 1)
+        #expect(h.finish("a") == [finished(c1, "a", on: [w1]), finished(c2, "a", on: [w1])])
+        #expect(h.fromClient(c1, .release(["a"])) == [])
+        #expect(h.state.tasks["a"]?.wantedBy == [c2])
+        #expect(h.fromClient(c2, .release(["a"])) == [free(w1, ["a"])])
+    }
+
+    @Test func clientUnregisterReleasesItsKeys() {
+        var h = cluster([w1])
+        h.submit([.dummy("a"), .dummy("b")])
+        h.finish("a")
+        #expect(h.fromClient(c1, .unregister) == [free(w1, ["a"]), free(w1, ["b"])])
+        #expect(h.state.tasks.isEmpty)
+        #expect(h.state.clients.isEmpty)
+    }
+
+    // MARK: - Cancel and stale runs
+
+    @Test func cancelProcessingTaskThenLateFinishIsStale() {
+        var h = cluster([w1])
+        h.submit([.dummy("a")])
+        #expect(h.fromClient(c1, .cancel(["a"])) == [.toClient(c1, .taskCancelled(key: "a")), free(w1, ["a"])])
+        #expect(h.state.tasks.isEmpty)
+        #expect(h.state.workers[w1]?.processing.isEmpty == true)
+        let late = h.fromWorker(w1, .taskFinished(key: "a", runID: RunID(1), nbytes: 8, duration: .milliseconds(1)))
+        #expect(late == [free(w1, ["a"])])
+        #expect(h.state.tasks.isEmpty)
+        #expect(h.state.counters.tasksCompleted == 0)
+    }
+
+    @Test func finishUnderAnOldRunDoesNotChangeTheTask() {
+        var h = cluster([w1])
+        h.submit([.dummy("a")])
+        h.fromClient(c1, .cancel(["a"]))
+        h.submit([.dummy("a")])
+        #expect(h.runID(of: "a") == RunID(2))
+        let late = h.fromWorker(w1, .taskFinished(key: "a", runID: RunID(1), nbytes: 8, duration: .milliseconds(1)))
+        #expect(late == [free(w1, ["a"])])
+        #expect(h.state.tasks["a"]?.status == .processing)
+        #expect(h.finish("a") == [finished(c1, "a", on: [w1])])
+    }
+
+    /// docs/PROTOCOL.md §5.1 (`task-erred`) and §5.8 rule 7: a stale `task-erred` is answered with `free-keys`.
+    @Test func lateErredUnderACancelledRunIsStale() {
+        var h = cluster([w1])
+        h.submit([.dummy("a")])
+        h.fromClient(c1, .cancel(["a"]))
+        let late = h.fromWorker(w1, .taskErred(key: "a", runID: RunID(1), error: .dummy(key: "a")))
+        #expect(late == [free(w1, ["a"])])
+        #expect(h.state.tasks.isEmpty)
+        #expect(h.state.counters.tasksErred == 0)
+    }
+
+    @Test func cancelCascadesToDependents() {
+        var h = cluster([w1])
+        h.registerClient(c2)
+        h.submit([.dummy("a"), .dummy("b", deps: ["a"])])
+        h.submit([.dummy("c", deps: ["b"])], from: c2)
+        let actions = h.fromClient(c1, .cancel(["a"]))
+        #expect(
+            actions == [
+                .toClient(c1, .taskCancelled(key: "a")),
+                .toClient(c1, .taskCancelled(key: "b")),
+                .toClient(c2, .taskCancelled(key: "c")),
+                free(w1, ["a"]),
+            ])
+        #expect(h.state.tasks.isEmpty)
+        #expect(h.state.clients[c2]?.wants.isEmpty == true)
+    }
+
+    @Test func cancellingADependentReleasesItsUnwantedInput() {
+        var h = cluster([w1])
+        h.submit([.dummy("a")])
+        h.finish("a")
+        h.submit([.dummy("b", deps: ["a"])])
+        h.fromClient(c1, .release(["a"]))
+        #expect(h.fromClient(c1, .cancel(["b"])) == [.toClient(c1, .taskCancelled(key: "b")), free(w1, ["b"]), free(w1, ["a"])])
+        #expect(h.state.tasks.isEmpty)
+    }
+
+    // MARK: - Who has, scatter, info
+
+    @Test func whoHasAnswersHoldersAndEmptyForTheRest() {
+        var h = cluster([w1, w2])
+        h.submit([.dummy("a"), .dummy("b")])
+        h.finish("a")
+        let actions = h.fromClient(c1, .whoHas(["a", "b", "unknown"]))
+        #expect(actions == [.toClient(c1, .whoHas(["a": [.dummy(w1)], "b": [], "unknown": []]))])
+    }
+
+    @Test func scatteredKeysAreInMemoryAtTheWorker() {
+        var h = cluster([w1, w2])
+        let actions = h.fromClient(c1, .scattered(worker: w2, keys: [KeySize(key: "s", nbytes: 64)]))
+        #expect(actions == [finished(c1, "s", nbytes: 64, on: [w2])])
+        #expect(h.state.tasks["s"]?.status == .memory)
+        #expect(h.state.workers[w2]?.bytesHeld == 64)
+        #expect(
+            h.submit([.dummy("t", deps: ["s"])]) == [
+                compute(w2, .dummy("t", run: 1, deps: [.dummy("s", nbytes: 64, holders: [.dummy(w2)])]))
+            ])
+        #expect(h.fromClient(c1, .whoHas(["s"])) == [.toClient(c1, .whoHas(["s": [.dummy(w2)]]))])
+    }
+
+    @Test func scatteredToAnUnknownWorkerErrs() {
+        var h = cluster([w1])
+        let actions = h.fromClient(c1, .scattered(worker: "ghost", keys: [KeySize(key: "s", nbytes: 64)]))
+        guard case .toClient(c1, .taskErred(key: "s", let error)) = actions.first, actions.count == 1 else {
+            Issue.record("expected task-erred, got \(actions)")
+            return
+        }
+        #expect(error.typeName == "UnknownWorker")
+        #expect(h.state.tasks.isEmpty)
+    }
+
+    @Test func infoCountsTasksWorkersAndClients() {
+        var h = cluster([w1, w2])
+        h.registerClient(c2)
+        h.submit([.dummy("a"), .dummy("b"), .dummy("c", deps: ["a"])])
+        h.submit([.dummy("e", function: "nope")])
+        h.now = .ms(10)
+        h.finish("a", nbytes: 100)
+        h.now = .ms(50)
+        let actions = h.fromClient(c1, .info(keys: ["a", "b"]))
+        var counters = SchedulerCounters()
+        counters.tasksCompleted = 1
+        counters.tasksErred = 1
+        let expected = SchedulerInfo(
+            workers: [
+                WorkerInfo(
+                    name: "w1", address: "tcp://w1:9000", nthreads: 1, processing: 1, keysHeld: 1, bytesHeld: 100,
+                    functions: ["inc"], lastSeenMilliseconds: 40),
+                WorkerInfo(
+                    name: "w2", address: "tcp://w2:9000", nthreads: 1, processing: 1, keysHeld: 0, bytesHeld: 0,
+                    functions: ["inc"], lastSeenMilliseconds: 50),
+            ],
+            taskCounts: ["waiting": 0, "no-worker": 0, "processing": 2, "memory": 1, "erred": 1],
+            clients: 2, counters: counters, whoHas: ["a": ["w1"], "b": []])
+        #expect(actions == [.toClient(c1, .info(expected))])
+        #expect(h.state.info(whoHasKeys: ["a", "b"]) == expected)
+    }
+
+    // MARK: - Worker failure
+
+    @Test func silentWorkerExpiresAfterThreeIntervals() {
+        var h = cluster([w1, w2])
+        h.submit([.dummy("x")])  // w1
+        h.finish("x")
+        h.submit([.dummy("a")])  // w1 (both idle, w1 sorts first)
+        #expect(h.worker(of: "a") == w1)
+        h.now = .ms(250)
+        h.fromWorker(w2, .heartbeat)
+        h.now = .ms(300)
+        #expect(h.tick() == [])
+        #expect(h.state.workers[w1] != nil)
+        h.now = .ms(301)
+        let actions = h.tick()
+        // a was processing on w1: rescheduled under a new run. x was held only by w1 and c1 still wants it.
+        #expect(actions.count == 2)
+        #expect(actions.contains(compute(w2, .dummy("a", run: 3))) || actions.contains(compute(w2, .dummy("a", run: 4))))
+        #expect(actions.contains(compute(w2, .dummy("x", run: 3))) || actions.contains(compute(w2, .dummy("x", run: 4))))
+        #expect(h.state.workers[w1] == nil)
+        #expect(h.state.tasks["x"]?.status == .processing)
+        #expect(h.worker(of: "a") == w2)
+        // The expired worker is told to register again.
+        let late = h.fromWorker(w1, .heartbeat)
+        #expect(late.map(\.ignoringErrorText) == [.toWorker(.worker(w1), .error(.code(.unknownWorker)))])
+        #expect(h.finish("x") == [finished(c1, "x", on: [w2])])
+    }
+
+    @Test func resultLostWithItsWorkerWhoseInputWasReleasedErrs() {
+        var h = cluster([w1, w2])
+        h.submit([.dummy("x"), .dummy("a", deps: ["x"])])
+        h.finish("x")  // a → w1, which holds x
+        h.fromClient(c1, .release(["x"]))
+        #expect(h.finish("a") == [finished(c1, "a", on: [w1]), free(w1, ["x"])])
+        h.now = .ms(400)
+        h.fromWorker(w2, .heartbeat)
+        let actions = h.tick()
+        guard case .toClient(c1, .taskErred(key: "a", let error)) = actions.first, actions.count == 1 else {
+            Issue.record("expected task-erred, got \(actions)")
+            return
+        }
+        #expect(error.typeName == "LostDependency")
+        #expect(h.state.tasks["a"]?.status == .erred)
+    }
+
+    /// A dependent running on the expired worker must not be sent off again before its lost input is recomputed:
+    /// its `compute-task` would name no holder for the input, and the new worker could never fetch it.
+    @Test func dependentOfAResultLostWithItsWorkerWaitsForTheRecompute() {
+        var h = cluster([w1, w2])
+        h.submit([.dummy("x"), .dummy("y", deps: ["x"])])
+        h.finish("x")  // y goes to w1, which holds x
+        #expect(h.worker(of: "y") == w1)
+        h.now = .ms(250)
+        h.fromWorker(w2, .heartbeat)
+        h.now = .ms(301)
+        #expect(h.tick() == [compute(w2, .dummy("x", run: 3))])
+        #expect(h.state.tasks["y"]?.status == .waiting)
+        #expect(
+            h.finish("x") == [
+                finished(c1, "x", on: [w2]),
+                compute(w2, .dummy("y", run: 4, deps: [.dummy("x", holders: [.dummy(w2)])])),
+            ])
+    }
+
+    @Test func unregisterReschedulesProcessingTasks() {
+        var h = cluster([w1, w2])
+        h.submit([.dummy("a")])  // w1
+        #expect(h.fromWorker(w1, .unregister) == [compute(w2, .dummy("a", run: 2))])
+        #expect(h.state.workers.keys.sorted() == [w2])
+    }
+
+    @Test func missingDataRemovesTheHolderAndReassignsTheStrandedDependent() {
+        var h = SchedulerHarness()
+        h.registerWorker(w1, functions: ["inc", "load"])
+        h.registerWorker(w2)
+        h.registerClient(c1)
+        h.submit([.dummy("z")])  // w1
+        h.submit([.dummy("x", function: "load"), .dummy("y", deps: ["x"])])  // x: only w1 offers load
+        // y goes to the idle w2, which must fetch x from w1.
+        #expect(
+            h.finish("x", nbytes: 1000) == [
+                finished(c1, "x", nbytes: 1000, on: [w1]),
+                compute(w2, .dummy("y", run: 3, deps: [.dummy("x", nbytes: 1000, holders: [.dummy(w1)])])),
+            ])
+        h.registerWorker(w3, held: [KeySize(key: "x", nbytes: 1000)])
+        #expect(h.state.tasks["x"]?.holders == [w1, w3])
+        let actions = h.fromWorker(w2, .missingData(key: "x", holder: .dummy(w1)))
+        #expect(
+            actions == [
+                free(w2, ["y"]),
+                compute(w3, .dummy("y", run: 4, deps: [.dummy("x", nbytes: 1000, holders: [.dummy(w3)])])),
+            ])
+        #expect(h.state.tasks["x"]?.holders == [w3])
+        #expect(h.state.workers[w1]?.held.contains("x") == false)
+        #expect(h.state.workers[w1]?.bytesHeld == 0)
+    }
+
+    @Test func missingDataFromTheOnlyHolderRecomputesTheInput() {
+        var h = SchedulerHarness()
+        h.registerWorker(w1, functions: ["inc", "load"])
+        h.registerWorker(w2)
+        h.registerClient(c1)
+        h.submit([.dummy("z")])  // w1
+        h.submit([.dummy("x", function: "load"), .dummy("y", deps: ["x"])])
+        h.finish("x", nbytes: 1000)  // y → w2 (run 3)
+        let actions = h.fromWorker(w2, .missingData(key: "x", holder: .dummy(w1)))
+        #expect(actions == [compute(w1, .dummy("x", run: 4, function: "load")), free(w2, ["y"])])
+        #expect(h.state.tasks["y"]?.status == .waiting)
+        #expect(h.state.tasks["y"]?.waitingOn == ["x"])
+        #expect(
+            h.finish("x", nbytes: 1000) == [
+                finished(c1, "x", nbytes: 1000, on: [w1]),
+                compute(w2, .dummy("y", run: 5, deps: [.dummy("x", nbytes: 1000, holders: [.dummy(w1)])])),
+            ])
+    }
+
+    @Test func storyRecordsTransitionsWithTheirStimulus() {
+        var h = cluster([w1])
+        h.submit([.dummy("a")])
+        h.finish("a")
+        h.fromClient(c1, .release(["a"]))
+        let story = h.state.story("a")
+        #expect(story.map(\.from) == [nil, .waiting, .processing, .memory])
+        #expect(story.map(\.to) == [.waiting, .processing, .memory, nil])
+        #expect(story.map { $0.stimulus.hasPrefix("submit-") } == [true, true, false, false])
+        #expect(story[2].stimulus.hasPrefix("task-finished-"))
+        #expect(story[3].stimulus.hasPrefix("release-"))
+    }
+}

@@ -1,0 +1,304 @@
+import Testing
+import ZFlowCore
+import ZFlowScheduling
+import ZFlowTestKit
+
+// Every step goes through `WorkerHarness`, which checks the worker's invariants after it.
+
+private let peerA = PeerAddress("tcp://a:9000")
+private let peerB = PeerAddress("tcp://b:9000")
+
+private func success(_ nbytes: UInt64 = 8) -> TaskOutcome { .success(nbytes: nbytes, duration: .milliseconds(1)) }
+
+private func finishedMessage(_ key: TaskKey, run: UInt64 = 1, nbytes: UInt64 = 8) -> WorkerAction {
+    .send(.taskFinished(key: key, runID: RunID(run), nbytes: nbytes, duration: .milliseconds(1)))
+}
+
+@Suite("WorkerState")
+struct WorkerStateTests {
+    // MARK: - Running
+
+    @Test func computeTaskWithoutDependenciesExecutes() {
+        var h = WorkerHarness()
+        #expect(h.computeTask(.dummy("a")) == [.execute(.dummy("a"))])
+        #expect(h.state.executing == ["a"])
+        #expect(h.state.tasks["a"]?.status == .executing)
+    }
+
+    @Test func secondTaskWaitsForTheOnlyThread() {
+        var h = WorkerHarness(nthreads: 1)
+        #expect(h.computeTask(.dummy("a", run: 1)) == [.execute(.dummy("a", run: 1))])
+        #expect(h.computeTask(.dummy("b", run: 2)) == [])
+        #expect(h.state.readyQueue == ["b"])
+        #expect(
+            h.executed("a", run: 1, success()) == [
+                .storeResult("a", RunID(1)), finishedMessage("a"), .execute(.dummy("b", run: 2)),
+            ])
+        #expect(h.state.executing == ["b"])
+        #expect(h.state.readyQueue.isEmpty)
+    }
+
+    @Test func twoThreadsRunTwoTasks() {
+        var h = WorkerHarness(nthreads: 2)
+        h.computeTask(.dummy("a", run: 1))
+        #expect(h.computeTask(.dummy("b", run: 2)) == [.execute(.dummy("b", run: 2))])
+        #expect(h.computeTask(.dummy("c", run: 3)) == [])
+        #expect(h.state.executing == ["a", "b"])
+    }
+
+    @Test func readyTasksRunByPriorityThenArrival() {
+        var h = WorkerHarness(nthreads: 1)
+        h.computeTask(.dummy("a", run: 1))
+        h.computeTask(.dummy("b", run: 2))
+        h.computeTask(.dummy("c", run: 3, priority: 5))
+        h.computeTask(.dummy("d", run: 4, priority: 5))
+        h.computeTask(.dummy("e", run: 5, priority: -1))
+        #expect(h.state.readyQueue == ["c", "d", "b", "e"])
+        #expect(
+            h.executed("a", run: 1, success()) == [
+                .storeResult("a", RunID(1)), finishedMessage("a"), .execute(.dummy("c", run: 3, priority: 5)),
+            ])
+        #expect(h.executed("c", run: 3, success()).last == .execute(.dummy("d", run: 4, priority: 5)))
+        #expect(h.executed("d", run: 4, success()).last == .execute(.dummy("b", run: 2)))
+        #expect(h.executed("b", run: 2, success()).last == .execute(.dummy("e", run: 5, priority: -1)))
+    }
+
+    @Test func successStoresTheResultAndReportsIt() {
+        var h = WorkerHarness()
+        h.computeTask(.dummy("a", run: 7))
+        let actions = h.executed("a", run: 7, .success(nbytes: 123, duration: .milliseconds(4)))
+        #expect(
+            actions == [
+                .storeResult("a", RunID(7)),
+                .send(.taskFinished(key: "a", runID: RunID(7), nbytes: 123, duration: .milliseconds(4))),
+            ])
+        #expect(h.state.tasks["a"]?.status == .memory)
+        #expect(h.state.held == [KeySize(key: "a", nbytes: 123)])
+        #expect(h.state.executing.isEmpty)
+    }
+
+    @Test func failureReportsTaskErred() {
+        var h = WorkerHarness()
+        h.computeTask(.dummy("a", run: 3))
+        let error = RemoteError.dummy(key: "a", worker: "w1")
+        #expect(h.executed("a", run: 3, .failure(error)) == [.send(.taskErred(key: "a", runID: RunID(3), error: error))])
+        #expect(h.state.tasks["a"]?.status == .error)
+        #expect(h.state.held.isEmpty)
+    }
+
+    @Test func computeTaskForAResultHeldHereReportsItAtOnce() {
+        var h = WorkerHarness()
+        h.computeTask(.dummy("a", run: 1))
+        h.executed("a", run: 1, success(16))
+        #expect(h.computeTask(.dummy("a", run: 2)) == [.send(.taskFinished(key: "a", runID: RunID(2), nbytes: 16, duration: Interval(nanoseconds: 0)))])
+    }
+
+    @Test func localResultFeedsALocalDependentWithoutAFetch() {
+        var h = WorkerHarness()
+        h.computeTask(.dummy("x", run: 1))
+        h.executed("x", run: 1, success())
+        let y = TaskAssignment.dummy("y", run: 2, deps: [.dummy("x", holders: [peerA])])
+        #expect(h.computeTask(y) == [.execute(y)])
+        // x was computed here, so the scheduler tracks it: it is kept after y runs.
+        #expect(h.executed("y", run: 2, success()) == [.storeResult("y", RunID(2)), finishedMessage("y", run: 2)])
+        #expect(h.state.held.map(\.key) == ["x", "y"])
+    }
+
+    // MARK: - Stale runs and free-keys
+
+    @Test func freeKeysWhileExecutingThenExecutedDropsTheResultSilently() {
+        var h = WorkerHarness()
+        h.computeTask(.dummy("a", run: 1))
+        #expect(h.freeKeys(["a"]) == [])
+        #expect(h.state.executing.isEmpty)
+        #expect(h.state.tasks["a"] == nil)
+        #expect(h.executed("a", run: 1, success()) == [.dropResult("a", RunID(1))])
+        #expect(h.state.held.isEmpty)
+    }
+
+    @Test func outcomeOfAnOlderRunIsDropped() {
+        var h = WorkerHarness(nthreads: 2)
+        h.computeTask(.dummy("a", run: 1))
+        h.freeKeys(["a"])
+        #expect(h.computeTask(.dummy("a", run: 2)) == [.execute(.dummy("a", run: 2))])
+        #expect(h.executed("a", run: 1, success()) == [.dropResult("a", RunID(1))])
+        #expect(h.state.tasks["a"]?.status == .executing)
+        #expect(h.executed("a", run: 2, success()) == [.storeResult("a", RunID(2)), finishedMessage("a", run: 2)])
+    }
+
+    @Test func freeKeysOfAStoredResultDiscardsIt() {
+        var h = WorkerHarness()
+        h.computeTask(.dummy("a", run: 1))
+        h.executed("a", run: 1, success())
+        #expect(h.freeKeys(["a"]) == [.discard(["a"])])
+        #expect(h.state.tasks.isEmpty)
+        #expect(h.freeKeys(["a"]) == [])
+    }
+
+    @Test func freeKeysOfAReadyTaskRemovesItFromTheQueue() {
+        var h = WorkerHarness(nthreads: 1)
+        h.computeTask(.dummy("a", run: 1))
+        h.computeTask(.dummy("b", run: 2))
+        #expect(h.freeKeys(["b"]) == [])
+        #expect(h.state.readyQueue.isEmpty)
+        #expect(h.executed("a", run: 1, success()) == [.storeResult("a", RunID(1)), finishedMessage("a")])
+    }
+
+    @Test func freeKeysOfAWaitingTaskForgetsItsFetches() {
+        var h = WorkerHarness()
+        let y = TaskAssignment.dummy("y", run: 1, deps: [.dummy("x", holders: [peerA])])
+        h.computeTask(y)
+        #expect(h.freeKeys(["y"]) == [])
+        #expect(h.state.tasks.isEmpty)
+        // The answer to the abandoned fetch is thrown away.
+        #expect(h.fetched(from: peerA, found: [KeySize(key: "x", nbytes: 8)]) == [.discard(["x"])])
+        #expect(h.state.inFlight.isEmpty)
+    }
+
+    // MARK: - Fetching
+
+    @Test func dependenciesOnOnePeerAreFetchedInOneRequest() {
+        var h = WorkerHarness()
+        let y = TaskAssignment.dummy(
+            "y", run: 1, deps: [.dummy("x1", holders: [peerA]), .dummy("x2", holders: [peerA])])
+        #expect(h.computeTask(y) == [.fetch(["x1", "x2"], from: peerA)])
+        #expect(h.state.tasks["x1"]?.status == .flight)
+        #expect(h.state.tasks["y"]?.status == .waiting)
+        let actions = h.fetched(from: peerA, found: [KeySize(key: "x1", nbytes: 8), KeySize(key: "x2", nbytes: 8)])
+        #expect(actions == [.execute(y)])
+        #expect(h.state.inFlight.isEmpty)
+    }
+
+    @Test func dependenciesOnTwoPeersAreFetchedInParallel() {
+        var h = WorkerHarness()
+        let y = TaskAssignment.dummy(
+            "y", run: 1, deps: [.dummy("x1", holders: [peerA]), .dummy("x2", holders: [peerB])])
+        #expect(h.computeTask(y) == [.fetch(["x1"], from: peerA), .fetch(["x2"], from: peerB)])
+        #expect(h.fetched(from: peerB, found: [KeySize(key: "x2", nbytes: 8)]) == [])
+        #expect(h.state.tasks["y"]?.waitingOn == ["x1"])
+        #expect(h.fetched(from: peerA, found: [KeySize(key: "x1", nbytes: 8)]) == [.execute(y)])
+    }
+
+    @Test func aBusyPeerGetsOneRequestAtATime() {
+        var h = WorkerHarness()
+        let y = TaskAssignment.dummy("y", run: 1, deps: [.dummy("x1", holders: [peerA])])
+        let z = TaskAssignment.dummy("z", run: 2, deps: [.dummy("x2", holders: [peerA])])
+        #expect(h.computeTask(y) == [.fetch(["x1"], from: peerA)])
+        #expect(h.computeTask(z) == [])
+        #expect(h.state.tasks["x2"]?.status == .fetch)
+        #expect(h.fetched(from: peerA, found: [KeySize(key: "x1", nbytes: 8)]) == [.fetch(["x2"], from: peerA), .execute(y)])
+    }
+
+    @Test func fetchesInFlightAreBounded() {
+        var config = WorkerConfig()
+        config.maxFetchesInFlight = 2
+        var h = WorkerHarness(config: config)
+        let peers = (1...3).map { PeerAddress("tcp://p\($0):9000") }
+        let y = TaskAssignment.dummy(
+            "y", run: 1, deps: (1...3).map { .dummy(TaskKey("x\($0)"), holders: [peers[$0 - 1]]) })
+        #expect(h.computeTask(y) == [.fetch(["x1"], from: peers[0]), .fetch(["x2"], from: peers[1])])
+        #expect(h.fetched(from: peers[0], found: [KeySize(key: "x1", nbytes: 8)]) == [.fetch(["x3"], from: peers[2])])
+    }
+
+    @Test func missingKeyIsReportedAndTheNextHolderTried() {
+        var h = WorkerHarness()
+        let y = TaskAssignment.dummy("y", run: 1, deps: [.dummy("x", holders: [peerA, peerB])])
+        #expect(h.computeTask(y) == [.fetch(["x"], from: peerA)])
+        #expect(
+            h.fetched(from: peerA, missing: ["x"]) == [
+                .send(.missingData(key: "x", holder: peerA)), .fetch(["x"], from: peerB),
+            ])
+        #expect(h.fetched(from: peerB, found: [KeySize(key: "x", nbytes: 8)]) == [.execute(y)])
+    }
+
+    @Test func keyMissingFromEveryHolderIsMissingUntilTheSchedulerReassigns() {
+        var h = WorkerHarness()
+        let y = TaskAssignment.dummy("y", run: 1, deps: [.dummy("x", holders: [peerA, peerB])])
+        h.computeTask(y)
+        h.fetched(from: peerA, missing: ["x"])
+        #expect(h.fetched(from: peerB, missing: ["x"]) == [.send(.missingData(key: "x", holder: peerB))])
+        #expect(h.state.tasks["x"]?.status == .missing)
+        #expect(h.state.tasks["y"]?.status == .waiting)
+        // The scheduler takes y back (free-keys) and assigns it again with a new holder.
+        #expect(h.freeKeys(["y"]) == [])
+        #expect(h.state.tasks.isEmpty)
+        let again = TaskAssignment.dummy("y", run: 2, deps: [.dummy("x", holders: [PeerAddress("tcp://c:9000")])])
+        #expect(h.computeTask(again) == [.fetch(["x"], from: PeerAddress("tcp://c:9000"))])
+    }
+
+    @Test func fetchTimesOutOnTick() {
+        var h = WorkerHarness()
+        let y = TaskAssignment.dummy("y", run: 1, deps: [.dummy("x", holders: [peerA, peerB])])
+        h.computeTask(y)  // at 0; the deadline is 10 s later
+        h.now = .ms(9_999)
+        #expect(h.tick() == [])
+        h.now = .ms(10_000)
+        #expect(h.tick() == [.send(.missingData(key: "x", holder: peerA)), .fetch(["x"], from: peerB)])
+        #expect(h.state.inFlight.keys.sorted() == [peerB])
+        h.now = .ms(20_000)
+        #expect(h.tick() == [.send(.missingData(key: "x", holder: peerB))])
+        #expect(h.state.tasks["x"]?.status == .missing)
+    }
+
+    @Test func fetchedCopyIsDiscardedAfterTheDependentRan() {
+        var h = WorkerHarness()
+        let y = TaskAssignment.dummy("y", run: 1, deps: [.dummy("x", holders: [peerA])])
+        h.computeTask(y)
+        h.fetched(from: peerA, found: [KeySize(key: "x", nbytes: 8)])
+        #expect(
+            h.executed("y", run: 1, success()) == [
+                .storeResult("y", RunID(1)), finishedMessage("y"), .discard(["x"]),
+            ])
+        #expect(h.state.tasks.keys.sorted() == ["y"])
+        #expect(h.state.held == [KeySize(key: "y", nbytes: 8)])
+    }
+
+    @Test func fetchedCopyIsKeptWhileAnotherDependentNeedsIt() {
+        var h = WorkerHarness(nthreads: 1)
+        let y = TaskAssignment.dummy("y", run: 1, deps: [.dummy("x", holders: [peerA])])
+        let z = TaskAssignment.dummy("z", run: 2, deps: [.dummy("x", holders: [peerA])])
+        #expect(h.computeTask(y) == [.fetch(["x"], from: peerA)])
+        #expect(h.computeTask(z) == [])
+        #expect(h.fetched(from: peerA, found: [KeySize(key: "x", nbytes: 8)]) == [.execute(y)])
+        #expect(h.executed("y", run: 1, success()) == [.storeResult("y", RunID(1)), finishedMessage("y"), .execute(z)])
+        #expect(
+            h.executed("z", run: 2, success()) == [
+                .storeResult("z", RunID(2)), finishedMessage("z", run: 2), .discard(["x"]),
+            ])
+    }
+
+    @Test func fetchedCopyIsDiscardedWhenTheDependentFails() {
+        var h = WorkerHarness()
+        let y = TaskAssignment.dummy("y", run: 1, deps: [.dummy("x", holders: [peerA])])
+        h.computeTask(y)
+        h.fetched(from: peerA, found: [KeySize(key: "x", nbytes: 8)])
+        let error = RemoteError.dummy(key: "y")
+        #expect(
+            h.executed("y", run: 1, .failure(error)) == [
+                .send(.taskErred(key: "y", runID: RunID(1), error: error)), .discard(["x"]),
+            ])
+    }
+
+    // MARK: - Scatter
+
+    @Test func scatteredDataIsHeldAndUsedWithoutAFetch() {
+        var h = WorkerHarness()
+        #expect(h.dataStored([KeySize(key: "s", nbytes: 64)]) == [])
+        #expect(h.state.held == [KeySize(key: "s", nbytes: 64)])
+        let t = TaskAssignment.dummy("t", run: 1, deps: [.dummy("s", nbytes: 64, holders: [peerA])])
+        #expect(h.computeTask(t) == [.execute(t)])
+        #expect(h.executed("t", run: 1, success()) == [.storeResult("t", RunID(1)), finishedMessage("t")])
+        // The scheduler tracks scattered keys: they stay until freed.
+        #expect(h.state.held.map(\.key) == ["s", "t"])
+        #expect(h.freeKeys(["s"]) == [.discard(["s"])])
+    }
+
+    @Test func scatteredDataWakesATaskWaitingForIt() {
+        var h = WorkerHarness()
+        let t = TaskAssignment.dummy("t", run: 1, deps: [.dummy("s", nbytes: 64, holders: [peerA])])
+        #expect(h.computeTask(t) == [.fetch(["s"], from: peerA)])
+        #expect(h.dataStored([KeySize(key: "s", nbytes: 64)]) == [.execute(t)])
+        // The fetch's own answer is then not stored twice.
+        #expect(h.fetched(from: peerA, found: [KeySize(key: "s", nbytes: 64)]) == [])
+    }
+}
