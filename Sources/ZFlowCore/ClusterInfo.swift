@@ -1,3 +1,19 @@
+/// What a worker has done since it started, reported in `worker-metrics`.
+public struct WorkerMetrics: Hashable, Sendable, Codable {
+    /// Task runs finished (successfully or not).
+    public var executed: UInt64 = 0
+    /// Keys fetched from peers.
+    public var fetchedKeys: UInt64 = 0
+    /// Bytes fetched from peers.
+    public var fetchedBytes: UInt64 = 0
+    /// Keys served to peers and clients.
+    public var servedKeys: UInt64 = 0
+    /// Bytes served to peers and clients.
+    public var servedBytes: UInt64 = 0
+    /// Zeroed metrics.
+    public init() {}
+}
+
 /// A worker as the scheduler sees it, for `client.schedulerInfo()` and `zflow status`.
 public struct WorkerInfo: Hashable, Sendable, Codable {
     /// The worker's unique name.
@@ -16,6 +32,10 @@ public struct WorkerInfo: Hashable, Sendable, Codable {
     public var functions: [String]
     /// Milliseconds since the scheduler last heard from it.
     public var lastSeenMilliseconds: UInt64
+    /// Tasks the scheduler recorded as finished on it.
+    public var tasksCompleted: UInt64 = 0
+    /// What it last reported about itself.
+    public var metrics = WorkerMetrics()
 
     /// Describes a worker.
     public init(

@@ -9,6 +9,7 @@ extension WorkerToScheduler {
         case .taskErred: return "task-erred"
         case .missingData: return "missing-data"
         case .heartbeat: return "heartbeat"
+        case .metrics: return "worker-metrics"
         case .unregister: return "unregister"
         }
     }

@@ -42,6 +42,8 @@ public enum WorkerToScheduler: Hashable, Sendable {
     case missingData(key: TaskKey, holder: PeerAddress)
     /// `heartbeat`: the worker is alive (sent only when the line was otherwise quiet).
     case heartbeat
+    /// `worker-metrics`: the worker's running totals (sent with a heartbeat when they changed).
+    case metrics(WorkerMetrics)
     /// `unregister`: the worker leaves.
     case unregister
 }

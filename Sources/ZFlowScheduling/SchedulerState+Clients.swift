@@ -150,10 +150,13 @@ extension SchedulerState {
     /// A snapshot of the cluster, with the holders of `whoHasKeys`.
     public func info(whoHasKeys: [TaskKey] = []) -> SchedulerInfo {
         let workerInfos = workers.values.sorted { $0.id < $1.id }.map { worker in
-            WorkerInfo(
+            var info = WorkerInfo(
                 name: worker.id.rawValue, address: worker.address.rawValue, nthreads: worker.nthreads,
                 processing: worker.processing.count, keysHeld: worker.held.count, bytesHeld: worker.bytesHeld,
                 functions: worker.functions.sorted(), lastSeenMilliseconds: (now - worker.lastSeen).milliseconds)
+            info.tasksCompleted = worker.tasksCompleted
+            info.metrics = worker.metrics
+            return info
         }
         var counts: [String: Int] = [:]
         for status in TaskStatus.allCases { counts[status.rawValue] = 0 }

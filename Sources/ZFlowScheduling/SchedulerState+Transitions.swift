@@ -123,6 +123,7 @@ extension SchedulerState {
         workers[worker]!.processing.remove(key)
         workers[worker]!.held.insert(key)
         workers[worker]!.bytesHeld += nbytes
+        workers[worker]!.tasksCompleted += 1
         setStatus(key, .memory)
         counters.tasksCompleted += 1
         let task = tasks[key]!

@@ -22,6 +22,8 @@ extension SchedulerState {
             onMissingData(id, key, holder)
         case .heartbeat:
             break
+        case .metrics(let metrics):
+            workers[id]!.metrics = metrics
         case .unregister:
             removeWorker(id)
         }

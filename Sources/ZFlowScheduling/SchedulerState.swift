@@ -58,6 +58,10 @@ public struct SchedulerState: Sendable {
         public var bytesHeld: UInt64 = 0
         /// When the scheduler last heard from it.
         public var lastSeen: Instant
+        /// Tasks finished on it.
+        public var tasksCompleted: UInt64 = 0
+        /// What it last reported about itself.
+        public var metrics = WorkerMetrics()
     }
 
     /// A connected client.

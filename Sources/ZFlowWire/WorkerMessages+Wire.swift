@@ -30,6 +30,9 @@ extension WorkerToScheduler: WireMessage {
             w.key("key"); h.write(key.rawValue)
             w.key("holder"); h.write(holder.rawValue)
             return 2
+        case .metrics(let metrics):
+            w.key("metrics"); w.codable(metrics)
+            return 1
         case .heartbeat, .unregister:
             return 0
         }
@@ -55,6 +58,7 @@ extension WorkerToScheduler: WireMessage {
         case "missing-data":
             return .missingData(key: TaskKey(try r.string("key")), holder: PeerAddress(try r.string("holder")))
         case "heartbeat": return .heartbeat
+        case "worker-metrics": return .metrics(try r.codable(WorkerMetrics.self, "metrics"))
         case "unregister": return .unregister
         default: throw .unknownOp(op)
         }

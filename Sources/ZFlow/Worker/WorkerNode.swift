@@ -124,6 +124,8 @@ private struct WorkerLoop {
     /// DEALERs to other workers, by address.
     var peerSockets: [PeerAddress: ZMQSocket] = [:]
     var lastSentToScheduler = Instant.zero
+    var metrics = WorkerMetrics()
+    var reportedMetrics = WorkerMetrics()
 
     init(
         context: ZMQContext, scheduler: ZMQSocket, peers: ZMQSocket, address: PeerAddress, options: WorkerNode.Options,
@@ -187,6 +189,10 @@ private struct WorkerLoop {
                 perform(state.handle(.tick(now: now)))
                 if now - lastSentToScheduler >= options.heartbeatInterval, toScheduler.isEmpty {
                     toScheduler.add(WorkerToScheduler.heartbeat)
+                    if metrics != reportedMetrics {
+                        toScheduler.add(WorkerToScheduler.metrics(metrics))
+                        reportedMetrics = metrics
+                    }
                 }
                 nextTick = now + tickInterval
             }
@@ -258,7 +264,13 @@ private struct WorkerLoop {
                     var found: [KeyedPayload] = []
                     var missing: [TaskKey] = []
                     for key in keys {
-                        if let payload = store[key] { found.append(KeyedPayload(key: key, payload: payload)) } else { missing.append(key) }
+                        if let payload = store[key] {
+                            found.append(KeyedPayload(key: key, payload: payload))
+                            metrics.servedKeys += 1
+                            metrics.servedBytes += UInt64(payload.count)
+                        } else {
+                            missing.append(key)
+                        }
                     }
                     toPeers.add(PeerReply.data(found: found, missing: missing), to: routing)
                 case .success(.putData(let items)):
@@ -287,6 +299,8 @@ private struct WorkerLoop {
                         for item in items {
                             store[item.key] = item.payload
                             found.append(KeySize(key: item.key, nbytes: UInt64(item.payload.count)))
+                            metrics.fetchedKeys += 1
+                            metrics.fetchedBytes += UInt64(item.payload.count)
                         }
                         missing += absent
                     case .success(let other):
@@ -306,6 +320,7 @@ private struct WorkerLoop {
 
     mutating func collectResults() {
         for result in completions.drain() {
+            metrics.executed += 1
             let outcome: TaskOutcome
             switch result.outcome {
             case .success(let payload):

@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+import ZFlow
+import ZFlowCore
+
+let inc = StandardFunctions.inc
+let add = StandardFunctions.add
+
+/// End-to-end behaviour on real processes: one scheduler, two workers, loopback, ephemeral ports.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct ClusterTests {
+    @Test func seedScenario() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let x = try await client.submit(inc, 1)
+        let y = try await client.submit(inc, 2)
+        let z = try await client.submit(add, x, y)
+        #expect(try await z.result(timeout: .seconds(20)) == 5)
+        let ys = try await client.map(inc, Array(0..<10_000))
+        let total = try await client.gather(ys, timeout: .seconds(40)).reduce(0, +)
+        #expect(total == (1...10_000).reduce(0, +))
+        let info = try await client.schedulerInfo()
+        #expect(info.counters.payloadBytesRelayed == 0)
+        #expect(info.workers.allSatisfy { $0.tasksCompleted > 0 }, "map spreads over both workers: \(info.workers)")
+    }
+
+    @Test func treeReductionMovesDataWorkerToWorker() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        var level = try await client.map(inc, Array(0..<1024))
+        while level.count > 1 {
+            var next: [Future<Int>] = []
+            for pair in stride(from: 0, to: level.count, by: 2) {
+                next.append(try await client.submit(add, level[pair], level[pair + 1]))
+            }
+            level = next
+        }
+        #expect(try await level[0].result(timeout: .seconds(40)) == (1...1024).reduce(0, +))
+        let info = try await cluster.waitForInfo(client, "both workers report peer fetches") { info in
+            info.workers.count == 2 && info.workers.allSatisfy { $0.metrics.executed > 0 }
+                && info.workers.reduce(0) { $0 + $1.metrics.fetchedKeys } > 0
+        }
+        #expect(info.workers.allSatisfy { $0.tasksCompleted > 0 })
+        let fetched = info.workers.reduce(0) { $0 + $1.metrics.fetchedKeys }
+        let served = info.workers.reduce(0) { $0 + $1.metrics.servedKeys }
+        #expect(fetched > 0)
+        #expect(served >= fetched, "every fetched key was served by a peer")
+        #expect(info.counters.payloadBytesRelayed == 0, "results never pass through the scheduler")
+    }
+
+    @Test func aThrowingTaskFailsItsFutureAndItsDependents() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let failing = try await client.submit(StandardFunctions.fail, "boom")
+        let dependent = try await client.submit(add, failing, 1)
+        do {
+            _ = try await failing.result(timeout: .seconds(20))
+            Issue.record("expected a TaskError")
+        } catch let error as TaskError {
+            #expect(error.key == failing.key)
+            #expect(error.function == "fail")
+            #expect(error.worker.map { ["w0", "w1"].contains($0.rawValue) } == true)
+            #expect(error.message.contains("boom"))
+        }
+        do {
+            _ = try await dependent.result(timeout: .seconds(20))
+            Issue.record("expected the dependent to fail")
+        } catch let error as TaskError {
+            #expect(error.key == dependent.key)
+            #expect(error.causeKey == failing.key)
+            #expect(error.message.contains("boom"))
+        }
+        #expect(try await client.submit(inc, 41).result(timeout: .seconds(20)) == 42, "the cluster keeps serving")
+    }
+
+    @Test func unknownFunctionsAndWrongArgumentTypesAreClearErrors() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let nope = TaskFunction("no-such-function") { (x: Int) in x }
+        do {
+            _ = try await client.submit(nope, 1).result(timeout: .seconds(20))
+            Issue.record("expected UnknownFunction")
+        } catch let error as TaskError {
+            #expect(error.typeName == "UnknownFunction")
+            #expect(error.message.contains("no-such-function"))
+        }
+        let wrongTypes = TaskFunction("inc") { (text: String) in text }
+        do {
+            _ = try await client.submit(wrongTypes, "hello").result(timeout: .seconds(20))
+            Issue.record("expected ArgumentError")
+        } catch let error as TaskError {
+            #expect(error.typeName == "ArgumentError")
+            #expect(error.message.contains("argument 1 of 'inc'"))
+        }
+        #expect(try await client.submit(inc, 1).result(timeout: .seconds(20)) == 2)
+    }
+
+    @Test func cancelStopsARunningTask() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let slow = try await client.submit(StandardFunctions.sleep, 30.0)
+        let dependent = try await client.submit(StandardFunctions.identity, AnyValue.null)
+        _ = try await cluster.waitForInfo(client, "the sleep is processing") { $0.taskCounts["processing", default: 0] >= 1 }
+        await client.cancel([slow])
+        do {
+            _ = try await slow.result(timeout: .seconds(10))
+            Issue.record("expected cancellation")
+        } catch ClientError.cancelled(let key) {
+            #expect(key == slow.key)
+        }
+        _ = try await dependent.result(timeout: .seconds(10))
+        _ = try await cluster.waitForInfo(client, "the cancelled task is forgotten") { info in
+            info.taskCounts["processing", default: 0] == 0
+        }
+        #expect(try await client.submit(inc, 1).result(timeout: .seconds(20)) == 2)
+    }
+
+    @Test func droppedFuturesFreeResultsOnEveryWorker() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        do {
+            let futures = try await client.map(inc, Array(0..<200))
+            let total = try await client.gather(futures, timeout: .seconds(20)).reduce(0, +)
+            #expect(total == (1...200).reduce(0, +))
+            let held = try await client.schedulerInfo().workers.reduce(0) { $0 + $1.keysHeld }
+            #expect(held == 200)
+        }
+        let info = try await cluster.waitForInfo(client, "workers hold no results") { info in
+            info.workers.allSatisfy { $0.keysHeld == 0 && $0.bytesHeld == 0 } && info.taskCounts.values.reduce(0, +) == 0
+        }
+        #expect(info.workers.allSatisfy { $0.keysHeld == 0 })
+    }
+
+    @Test func scatterGatherAsCompletedAndWait() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let scattered = try await client.scatter([1, 2, 3, 4])
+        #expect(try await client.gather(scattered) == [1, 2, 3, 4])
+        let total = try await client.submit(StandardFunctions.sum, scattered)
+        #expect(try await total.result(timeout: .seconds(20)) == 10)
+        let custom = try await client.submit(inc, 5, key: "my-key")
+        #expect(custom.key == "my-key")
+        let sleeps = [
+            try await client.submit(StandardFunctions.sleep, 0.3),
+            try await client.submit(StandardFunctions.sleep, 0.01),
+        ]
+        var order: [TaskKey] = []
+        for await future in client.asCompleted(sleeps) { order.append(future.key) }
+        #expect(order == [sleeps[1].key, sleeps[0].key])
+        let slow = try await client.submit(StandardFunctions.sleep, 5.0)
+        let fast = try await client.submit(inc, 1)
+        let (done, notDone) = try await client.wait([slow, fast], returnWhen: .firstCompleted, timeout: .seconds(20))
+        #expect(done.map(\.key) == [fast.key])
+        #expect(notDone.map(\.key) == [slow.key])
+        do {
+            _ = try await slow.result(timeout: .milliseconds(200))
+            Issue.record("expected a timeout")
+        } catch ClientError.timedOut {}
+    }
+
+    @Test func killedWorkerMidTaskStillResolves() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let slow = try await client.submit(StandardFunctions.sleep, 1.0, key: "victim")
+        let info = try await cluster.waitForInfo(client, "the task is processing") { $0.workers.contains { $0.processing == 1 } }
+        let victim = try #require(info.workers.first { $0.processing == 1 }?.name)
+        cluster.workers[victim]!.signal(SIGKILL)
+        #expect(try await slow.result(timeout: .seconds(20)) == 1.0)
+        let after = try await client.schedulerInfo()
+        #expect(after.workers.map(\.name) == [victim == "w0" ? "w1" : "w0"])
+    }
+}

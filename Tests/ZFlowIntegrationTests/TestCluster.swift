@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import ZFlow
+import ZFlowCore
+
+/// A real `zflow-scheduler` and real `zflow-worker` processes on loopback with ephemeral ports.
+///
+/// Every wait has a deadline; `shutdown()` (and deinit) terminates every process it started, by PID.
+final class TestCluster: @unchecked Sendable {
+    let scheduler: ChildProcess
+    var workers: [String: ChildProcess] = [:]
+    let address: String
+
+    /// Starts a scheduler and `workers` workers named w0, w1, … with `threads` threads each.
+    init(workers count: Int = 2, threads: Int = 1, heartbeatMs: Int = 100) async throws {
+        scheduler = try ChildProcess(
+            executable: Self.executable("zflow-scheduler"),
+            arguments: ["--port", "0", "--host", "127.0.0.1", "--exit-with-stdin"], quiet: true)
+        guard let line = scheduler.waitForLine(containing: "listening on", timeout: 20),
+            let endpoint = line.split(separator: " ").last
+        else {
+            scheduler.terminate()
+            throw ClientError.schedulerUnreachable(address: "zflow-scheduler --port 0", seconds: 20)
+        }
+        address = String(endpoint)
+        for index in 0..<count {
+            try startWorker(name: "w\(index)", threads: threads, heartbeatMs: heartbeatMs)
+        }
+    }
+
+    /// Starts one more worker process.
+    func startWorker(name: String, threads: Int = 1, heartbeatMs: Int = 100) throws {
+        workers[name] = try ChildProcess(
+            executable: Self.executable("zflow-worker"),
+            arguments: [address, "--name", name, "--nthreads", "\(threads)", "--heartbeat-ms", "\(heartbeatMs)", "--exit-with-stdin"],
+            quiet: true)
+    }
+
+    /// A client connected to the scheduler, after every worker has registered.
+    func client() async throws -> Client {
+        let client = try await Client.connect(address, timeout: .seconds(10))
+        _ = try await waitForInfo(client, "\(workers.count) workers registered") { $0.workers.count == workers.count }
+        return client
+    }
+
+    /// Polls `schedulerInfo()` until `condition` holds, for at most `timeout` seconds.
+    func waitForInfo(
+        _ client: Client, _ what: String, timeout: Double = 10, _ condition: (SchedulerInfo) -> Bool
+    ) async throws -> SchedulerInfo {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        var info = try await client.schedulerInfo()
+        while !condition(info) {
+            guard Date() < deadline else {
+                Issue.record("timed out after \(timeout) s waiting for: \(what); last info: \(info)")
+                return info
+            }
+            try await Task.sleep(for: .milliseconds(20))
+            info = try await client.schedulerInfo()
+        }
+        return info
+    }
+
+    /// Terminates every process this cluster started.
+    func shutdown() {
+        for worker in workers.values { worker.terminate() }
+        scheduler.terminate()
+    }
+
+    deinit { shutdown() }
+
+    /// The built executable `name`, next to the test bundle.
+    static func executable(_ name: String) -> URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return packageRoot.appendingPathComponent(".build/debug/\(name)")
+    }
+}
