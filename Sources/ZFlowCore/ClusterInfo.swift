@@ -10,6 +10,10 @@ public struct WorkerMetrics: Hashable, Sendable, Codable {
     public var servedKeys: UInt64 = 0
     /// Bytes served to peers and clients.
     public var servedBytes: UInt64 = 0
+    /// Results in the worker's own store (including fetched copies), when it reported.
+    public var storedKeys: UInt64 = 0
+    /// Bytes in the worker's own store, when it reported.
+    public var storedBytes: UInt64 = 0
     /// Zeroed metrics.
     public init() {}
 }
@@ -33,14 +37,14 @@ public struct WorkerInfo: Hashable, Sendable, Codable {
     /// Milliseconds since the scheduler last heard from it.
     public var lastSeenMilliseconds: UInt64
     /// Tasks the scheduler recorded as finished on it.
-    public var tasksCompleted: UInt64 = 0
+    public var tasksCompleted: UInt64
     /// What it last reported about itself.
-    public var metrics = WorkerMetrics()
+    public var metrics: WorkerMetrics
 
     /// Describes a worker.
     public init(
         name: String, address: String, nthreads: Int, processing: Int, keysHeld: Int, bytesHeld: UInt64,
-        functions: [String], lastSeenMilliseconds: UInt64
+        functions: [String], lastSeenMilliseconds: UInt64, tasksCompleted: UInt64 = 0, metrics: WorkerMetrics = WorkerMetrics()
     ) {
         self.name = name
         self.address = address
@@ -50,6 +54,8 @@ public struct WorkerInfo: Hashable, Sendable, Codable {
         self.bytesHeld = bytesHeld
         self.functions = functions
         self.lastSeenMilliseconds = lastSeenMilliseconds
+        self.tasksCompleted = tasksCompleted
+        self.metrics = metrics
     }
 }
 

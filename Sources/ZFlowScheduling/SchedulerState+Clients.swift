@@ -150,13 +150,11 @@ extension SchedulerState {
     /// A snapshot of the cluster, with the holders of `whoHasKeys`.
     public func info(whoHasKeys: [TaskKey] = []) -> SchedulerInfo {
         let workerInfos = workers.values.sorted { $0.id < $1.id }.map { worker in
-            var info = WorkerInfo(
+            WorkerInfo(
                 name: worker.id.rawValue, address: worker.address.rawValue, nthreads: worker.nthreads,
                 processing: worker.processing.count, keysHeld: worker.held.count, bytesHeld: worker.bytesHeld,
-                functions: worker.functions.sorted(), lastSeenMilliseconds: (now - worker.lastSeen).milliseconds)
-            info.tasksCompleted = worker.tasksCompleted
-            info.metrics = worker.metrics
-            return info
+                functions: worker.functions.sorted(), lastSeenMilliseconds: (now - worker.lastSeen).milliseconds,
+                tasksCompleted: worker.tasksCompleted, metrics: worker.metrics)
         }
         var counts: [String: Int] = [:]
         for status in TaskStatus.allCases { counts[status.rawValue] = 0 }

@@ -22,6 +22,9 @@ public struct WorkerState: Sendable {
         public var holders: [PeerAddress] = []
         /// Peers already tried without success.
         public var tried: Set<PeerAddress> = []
+        /// The run being executed. Invariant: set exactly when status is `executing`; it may be older than
+        /// `assignment.runID` when the scheduler re-sent the task meanwhile, and then reports under the newer.
+        public var executingRun: RunID?
         /// Size of the stored result.
         public var nbytes: UInt64 = 0
         /// Arrival order, for priority ties.
@@ -59,6 +62,9 @@ public struct WorkerState: Sendable {
     public internal(set) var toFetch: OrderedSet<TaskKey> = []
     /// Keys being run. Invariant: exactly the tasks in status `executing`; at most `config.nthreads`.
     public internal(set) var executing: Set<TaskKey> = []
+    /// Runs still executing whose task was freed: their threads stay busy until they end. Invariant:
+    /// `executing.count + abandoned.count` never exceeds `config.nthreads`.
+    public internal(set) var abandoned: Set<RunID> = []
     /// Fetch requests in flight by peer, with their deadline.
     public internal(set) var inFlight: [PeerAddress: (keys: [TaskKey], deadline: Instant)] = [:]
 
@@ -165,21 +171,25 @@ public struct WorkerState: Sendable {
     }
 
     mutating func onExecuted(_ key: TaskKey, _ run: RunID, _ outcome: TaskOutcome) {
-        guard let task = tasks[key], task.status == .executing, task.assignment?.runID == run else {
+        guard let task = tasks[key], task.status == .executing, task.executingRun == run,
+            let reportAs = task.assignment?.runID
+        else {
+            abandoned.remove(run)
             actions.append(.dropResult(key, run))
             return
         }
         executing.remove(key)
+        tasks[key]!.executingRun = nil
         switch outcome {
         case .success(let nbytes, let duration):
             tasks[key]!.status = .memory
             tasks[key]!.nbytes = nbytes
             actions.append(.storeResult(key, run))
-            actions.append(.send(.taskFinished(key: key, runID: run, nbytes: nbytes, duration: duration)))
+            actions.append(.send(.taskFinished(key: key, runID: reportAs, nbytes: nbytes, duration: duration)))
             for dependent in task.dependents.sorted() { inputArrived(key, for: dependent) }
         case .failure(let error):
             tasks[key]!.status = .error
-            actions.append(.send(.taskErred(key: key, runID: run, error: error)))
+            actions.append(.send(.taskErred(key: key, runID: reportAs, error: error)))
         }
         for dependency in task.assignment?.dependencies ?? [] { dropIfUnused(dependency.key, after: key) }
     }
@@ -241,7 +251,9 @@ public struct WorkerState: Sendable {
         tasks.removeValue(forKey: key)
         switch task.status {
         case .memory: actions.append(.discard([key]))
-        case .executing: executing.remove(key)
+        case .executing:
+            executing.remove(key)
+            if let run = task.executingRun { abandoned.insert(run) }
         case .fetch: toFetch.remove(key)
         case .ready, .waiting, .flight, .error, .missing: break
         }
@@ -274,10 +286,11 @@ public struct WorkerState: Sendable {
     }
 
     mutating func startExecutions() {
-        while executing.count < config.nthreads, let entry = ready.popMax() {
+        while executing.count + abandoned.count < config.nthreads, let entry = ready.popMax() {
             let key = entry.key
             guard tasks[key]?.status == .ready, tasks[key]?.order == entry.order else { continue }
             tasks[key]!.status = .executing
+            tasks[key]!.executingRun = tasks[key]!.assignment!.runID
             executing.insert(key)
             actions.append(.execute(tasks[key]!.assignment!))
         }

@@ -452,7 +452,7 @@ struct SchedulerStateTests {
             workers: [
                 WorkerInfo(
                     name: "w1", address: "tcp://w1:9000", nthreads: 1, processing: 1, keysHeld: 1, bytesHeld: 100,
-                    functions: ["inc"], lastSeenMilliseconds: 40),
+                    functions: ["inc"], lastSeenMilliseconds: 40, tasksCompleted: 1),
                 WorkerInfo(
                     name: "w2", address: "tcp://w2:9000", nthreads: 1, processing: 1, keysHeld: 0, bytesHeld: 0,
                     functions: ["inc"], lastSeenMilliseconds: 50),

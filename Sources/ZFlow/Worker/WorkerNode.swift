@@ -189,6 +189,8 @@ private struct WorkerLoop {
                 perform(state.handle(.tick(now: now)))
                 if now - lastSentToScheduler >= options.heartbeatInterval, toScheduler.isEmpty {
                     toScheduler.add(WorkerToScheduler.heartbeat)
+                    metrics.storedKeys = UInt64(store.count)
+                    metrics.storedBytes = store.values.reduce(0) { $0 + UInt64($1.count) }
                     if metrics != reportedMetrics {
                         toScheduler.add(WorkerToScheduler.metrics(metrics))
                         reportedMetrics = metrics
