@@ -28,7 +28,7 @@ public final class LocalCluster: @unchecked Sendable {
     /// - Throws: when a socket cannot be bound or an executable cannot be found or started.
     public init(
         workers: Int = 2, threads: Int = 1, mode: Mode = .threads, functions: [AnyTaskFunction] = [],
-        logger: Logger = Logger(label: "zflow.local")
+        logger: Logger = LocalCluster.quietLogger
     ) throws {
         switch mode {
         case .threads:
@@ -66,6 +66,13 @@ public final class LocalCluster: @unchecked Sendable {
                         arguments: [address, "--nthreads", "\(threads)", "--name", "local-\(index)", "--exit-with-stdin"]))
             }
         }
+    }
+
+    /// A logger that shows warnings and errors only, the default for embedded clusters.
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "zflow.local")
+        logger.logLevel = .warning
+        return logger
     }
 
     /// Stops every worker and the scheduler, and waits for them.

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and counts the words of the sample corpus on an embedded local cluster
+# (a scheduler and two workers started and stopped by the example itself).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build --product wordcount
+.build/debug/wordcount "${@:-examples/wordcount/corpus}"
