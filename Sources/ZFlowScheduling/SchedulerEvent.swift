@@ -26,6 +26,8 @@ public enum SchedulerAction: Equatable, Sendable {
 public struct SchedulerConfig: Equatable, Sendable {
     /// A worker silent for this many of its heartbeat intervals is considered dead.
     public var heartbeatLiveness: UInt64 = 3
+    /// A worker's stated heartbeat interval is raised to at least this, so `heartbeat_ms: 0` cannot expire it at once.
+    public var minimumHeartbeatInterval: Interval = .milliseconds(10)
     /// A client silent this long is considered gone and its futures are released.
     public var clientTimeout: Interval = .seconds(60)
     /// The duration assumed for a function not yet measured.

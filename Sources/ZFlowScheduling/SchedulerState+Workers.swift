@@ -53,7 +53,8 @@ extension SchedulerState {
         }
         workers[registration.name] = WorkerRecord(
             id: registration.name, routing: routing, address: registration.address, nthreads: registration.nthreads,
-            functions: Set(registration.functions), heartbeatInterval: registration.heartbeatInterval, lastSeen: now)
+            functions: Set(registration.functions),
+            heartbeatInterval: max(registration.heartbeatInterval, config.minimumHeartbeatInterval), lastSeen: now)
         workerByRouting[routing] = registration.name
         actions.append(.toWorker(routing, .registered))
         var unknown: [TaskKey] = []
