@@ -65,7 +65,8 @@ public struct SchedulerCounters: Hashable, Sendable, Codable {
     public var tasksCompleted: UInt64 = 0
     /// Tasks that erred since start.
     public var tasksErred: UInt64 = 0
-    /// Payload bytes (results, scattered data) the scheduler passed on; by design always 0.
+    /// Bytes of payload frames the scheduler sent. No scheduler operation carries a result or scattered
+    /// value, so this stays 0; only task arguments above the inline limit (4 KiB) would count.
     public var payloadBytesRelayed: UInt64 = 0
     /// Messages the scheduler rejected as malformed or unexpected.
     public var messagesRejected: UInt64 = 0

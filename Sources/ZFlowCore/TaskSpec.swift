@@ -10,14 +10,20 @@ public struct TaskSpec: Hashable, Sendable {
     public var dependencies: [TaskKey]
     /// Larger runs earlier; ties go to the earlier submission.
     public var priority: Int
+    /// Names of the workers allowed to run it; empty means any worker.
+    public var workers: [WorkerID]
 
     /// Describes a task.
-    public init(key: TaskKey, function: String, arguments: Payload, dependencies: [TaskKey] = [], priority: Int = 0) {
+    public init(
+        key: TaskKey, function: String, arguments: Payload, dependencies: [TaskKey] = [], priority: Int = 0,
+        workers: [WorkerID] = []
+    ) {
         self.key = key
         self.function = function
         self.arguments = arguments
         self.dependencies = dependencies
         self.priority = priority
+        self.workers = workers
     }
 }
 

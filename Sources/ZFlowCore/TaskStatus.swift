@@ -2,7 +2,7 @@
 public enum TaskStatus: String, Hashable, Sendable, CaseIterable, Codable {
     /// Known, but some dependency is not in memory yet.
     case waiting
-    /// Ready to run, but no connected worker offers its function.
+    /// Ready to run, but no worker is connected, or none of the workers its restriction names.
     case noWorker = "no-worker"
     /// Assigned to a worker, which is fetching its inputs or running it.
     case processing

@@ -1,7 +1,8 @@
 import ZFlowCore
 
 extension SchedulerState {
-    /// The worker where `task` would start soonest, among those offering its function; nil when none does.
+    /// The worker where `task` would start soonest, among those offering its function (and named in its
+    /// `workers` restriction, when it has one); nil when none does.
     ///
     /// Estimated start = queued work (tasks assigned per thread × the function's average duration) plus the
     /// time to move the inputs the worker lacks (their bytes over `config.bandwidth`). Ties go to the name
@@ -9,7 +10,9 @@ extension SchedulerState {
     func chooseWorker(for task: SchedulerTask) -> WorkerID? {
         let duration = Double((averageDuration[task.spec.function] ?? config.defaultTaskDuration).nanoseconds) / 1e9
         var best: (id: WorkerID, cost: Double)?
+        let allowed = Set(task.spec.workers)
         for (id, worker) in workers where worker.functions.contains(task.spec.function) {
+            if !allowed.isEmpty && !allowed.contains(id) { continue }
             let queued = Double(worker.processing.count) / Double(max(worker.nthreads, 1)) * duration
             var missingBytes: UInt64 = 0
             for dependency in task.dependencies {

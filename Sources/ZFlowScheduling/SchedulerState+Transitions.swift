@@ -49,11 +49,17 @@ extension SchedulerState {
     mutating func makeReady(_ key: TaskKey) {
         let task = tasks[key]!
         if workers.isEmpty {
+            // Parked until a worker registers: nothing can be said yet about which functions exist.
             setStatus(key, .noWorker)
             noWorker.append(key)
             return
         }
         guard let worker = chooseWorker(for: task) else {
+            if !task.spec.workers.isEmpty, workers.values.contains(where: { $0.functions.contains(task.spec.function) }) {
+                setStatus(key, .noWorker)
+                noWorker.append(key)
+                return
+            }
             let known = Set(workers.values.flatMap(\.functions)).sorted()
             err(
                 key,

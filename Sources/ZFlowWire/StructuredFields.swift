@@ -25,7 +25,7 @@ extension OperationWriter {
 
     /// Writes a `TaskSpec` as a map.
     public func taskSpec(_ spec: TaskSpec) {
-        header.writeMapHeader(5)
+        header.writeMapHeader(spec.workers.isEmpty ? 5 : 6)
         key("key")
         header.write(spec.key.rawValue)
         key("function")
@@ -36,6 +36,10 @@ extension OperationWriter {
         strings(spec.dependencies) { $0.rawValue }
         key("priority")
         header.write(spec.priority)
+        if !spec.workers.isEmpty {
+            key("workers")
+            strings(spec.workers) { $0.rawValue }
+        }
     }
 
     /// Writes key → nbytes pairs as an array of `[key, nbytes]`.
@@ -89,7 +93,8 @@ extension OperationReader {
         return TaskSpec(
             key: TaskKey(try fields.string("key")), function: try fields.string("function"),
             arguments: try fields.payload("args"), dependencies: try fields.strings("deps").map { TaskKey($0) },
-            priority: try fields.int("priority", default: 0))
+            priority: try fields.int("priority", default: 0),
+            workers: fields.optional("workers") == nil ? [] : try fields.strings("workers").map { WorkerID($0) })
     }
 
     /// Reads an array of `[key, nbytes]`.

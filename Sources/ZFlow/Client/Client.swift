@@ -55,35 +55,40 @@ public final class Client: @unchecked Sendable {
     /// - Parameters:
     ///   - key: the task's key (default: a unique key made from the function's name).
     ///   - priority: larger runs earlier.
+    ///   - workers: names of the workers allowed to run it (empty: any).
     /// - Returns: a future of the result, at once; the task runs in the background.
     /// - Throws: `ClientError.codec` when an argument cannot be encoded.
     public func submit<each P: TaskArgument, R>(
         _ function: TaskFunction<repeat (each P).Value, R>, _ arguments: repeat each P, key: String? = nil,
-        priority: Int = 0
+        priority: Int = 0, workers: [String] = []
     ) async throws -> Future<R> {
         var values: [any Encodable] = []
         for argument in repeat each arguments { values.append(argument) }
-        let spec = try makeSpec(function.name, values, key: key, priority: priority)
+        let spec = try makeSpec(function.name, values, key: key, priority: priority, workers: workers)
         let future = Future<R>(key: spec.key, client: self)
         loop.mailbox.post(.send(.submit([spec])))
         return future
     }
 
-    /// Runs `function` once per item; one message carries all the tasks.
+    /// Runs `function` once per item; one message carries all the tasks (`priority` and `workers` as in `submit`).
     ///
     /// - Returns: one future per item, in order.
     public func map<A: TaskArgument, R>(
-        _ function: TaskFunction<A.Value, R>, _ items: [A], priority: Int = 0
+        _ function: TaskFunction<A.Value, R>, _ items: [A], priority: Int = 0, workers: [String] = []
     ) async throws -> [Future<R>] {
         var specs: [TaskSpec] = []
         specs.reserveCapacity(items.count)
-        for item in items { specs.append(try makeSpec(function.name, [item], key: nil, priority: priority)) }
+        for item in items {
+            specs.append(try makeSpec(function.name, [item], key: nil, priority: priority, workers: workers))
+        }
         let futures = specs.map { Future<R>(key: $0.key, client: self) }
         loop.mailbox.post(.send(.submit(specs)))
         return futures
     }
 
-    func makeSpec(_ function: String, _ values: [any Encodable], key: String?, priority: Int) throws -> TaskSpec {
+    func makeSpec(
+        _ function: String, _ values: [any Encodable], key: String?, priority: Int, workers: [String]
+    ) throws -> TaskSpec {
         let encoded: (bytes: Data, references: [TaskKey])
         do {
             encoded = try MessagePackEncoder().encodeWithReferences(ArgumentArray(values: values))
@@ -92,7 +97,8 @@ public final class Client: @unchecked Sendable {
         }
         return TaskSpec(
             key: TaskKey(key ?? "\(function)-\(tag)-\(counter.next())"), function: function,
-            arguments: Payload(encoded.bytes), dependencies: encoded.references, priority: priority)
+            arguments: Payload(encoded.bytes), dependencies: encoded.references, priority: priority,
+            workers: workers.map { WorkerID($0) })
     }
 
     // MARK: - Results

@@ -75,6 +75,10 @@ public struct WorkerMain: ParsableCommand {
         ProcessSignals.onTermination { _ in node.stop() }
         if exitWithStdin { ProcessSignals.onStandardInputClosed { node.stop() } }
         node.waitUntilStopped()
+        if let refusal = node.refusal {
+            FileHandle.standardError.write(Data("zflow-worker: the scheduler refused this worker: \(refusal.message)\n".utf8))
+            throw ExitCode(3)
+        }
     }
 }
 

@@ -39,6 +39,8 @@ public final class WorkerNode: @unchecked Sendable {
     private let started = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private var startResult: Result<String, Error>?
+    /// Why the worker stopped on its own: the scheduler refused it for good (version, name taken).
+    public private(set) var refusal: ProtocolViolation?
 
     /// Prepares a worker that runs `functions`; nothing connects until `start()`.
     public init(options: Options, functions: FunctionRegistry, logger: Logger = Logger(label: "zflow.worker")) {
@@ -97,6 +99,7 @@ public final class WorkerNode: @unchecked Sendable {
             context: context, scheduler: scheduler, peers: peers, address: PeerAddress(address), options: options,
             functions: functions, control: control, logger: logger)
         loop.run()
+        refusal = loop.refusal
         finished.signal()
     }
 }
@@ -126,6 +129,8 @@ private struct WorkerLoop {
     var lastSentToScheduler = Instant.zero
     var metrics = WorkerMetrics()
     var reportedMetrics = WorkerMetrics()
+    /// Set when the scheduler refused this worker for good; the loop then stops.
+    var refusal: ProtocolViolation?
 
     init(
         context: ZMQContext, scheduler: ZMQSocket, peers: ZMQSocket, address: PeerAddress, options: WorkerNode.Options,
@@ -179,6 +184,7 @@ private struct WorkerLoop {
                 break
             }
             if ready.contains(schedulerIndex) { receiveFromScheduler() }
+            if refusal != nil { break }
             if ready.contains(peersIndex) { serveRequests() }
             if ready.contains(completionsIndex) { collectResults() }
             for (offset, peer) in peerAddresses.enumerated() where ready.contains(controlIndex + 1 + offset) {
@@ -238,6 +244,9 @@ private struct WorkerLoop {
                     if violation.code == .unknownWorker {
                         logger.warning("the scheduler does not know this worker; registering again")
                         toScheduler.add(WorkerToScheduler.register(registration))
+                    } else if violation.code == .nameTaken || violation.code == .versionMismatch {
+                        logger.error("the scheduler refused this worker: \(violation)")
+                        refusal = violation
                     } else {
                         logger.error("the scheduler refused a message: \(violation)")
                     }
