@@ -34,6 +34,7 @@ let package = Package(
                 "ZFlowCore", "ZFlowWire", "ZFlowScheduling", "ZFlowZMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Collections", package: "swift-collections"),
             ]),
         .target(name: "ZFlowTestKit", dependencies: ["ZFlowCore", "ZFlowScheduling"]),
         .executableTarget(
@@ -44,7 +45,7 @@ let package = Package(
             dependencies: ["ZFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "zflow",
-            dependencies: ["ZFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ZFlow", "ZFlowZMQ", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "wordcount", dependencies: ["ZFlow"], path: "examples/wordcount"),
         .executableTarget(name: "quickstart", dependencies: ["ZFlow"], path: "examples/quickstart"),
         .executableTarget(name: "custom-worker", dependencies: ["ZFlow"], path: "examples/custom-worker"),
@@ -53,6 +54,8 @@ let package = Package(
         .testTarget(name: "ZFlowZMQTests", dependencies: ["ZFlowZMQ"]),
         .testTarget(
             name: "ZFlowIntegrationTests",
-            dependencies: ["ZFlow", "ZFlowTestKit", "zflow-scheduler", "zflow-worker"]),
+            dependencies: [
+                "ZFlow", "ZFlowTestKit", "ZFlowWire", "ZFlowZMQ", "ZFlowCore", "zflow-scheduler", "zflow-worker",
+            ]),
     ]
 )

@@ -75,6 +75,9 @@ public final class LocalCluster: @unchecked Sendable {
         return logger
     }
 
+    /// The scheduler's process id, in `.processes` mode.
+    public var schedulerProcessID: Int32? { children.first?.pid }
+
     /// Stops every worker and the scheduler, and waits for them.
     public func shutdown() {
         for node in nodes { node.stop() }

@@ -34,6 +34,9 @@ public enum WorkerAction: Equatable, Sendable {
     case send(WorkerToScheduler)
     /// Keep the result of run `RunID` under its key.
     case storeResult(TaskKey, RunID)
+    /// Withdraw a run from the executor pool if no thread has started it; if withdrawn, the shell reports it
+    /// as `.executed(key, run, .failure(…))`, which frees its slot.
+    case abandon(TaskKey, RunID)
     /// Throw away the result of a run nobody wants any more.
     case dropResult(TaskKey, RunID)
     /// Delete these stored results.
@@ -44,11 +47,21 @@ public enum WorkerAction: Equatable, Sendable {
 public struct WorkerConfig: Equatable, Sendable {
     /// Executor threads.
     public var nthreads: Int = 1
+    /// Tasks handed to the executor pool per thread. Above 1, a thread starts its next task without waiting
+    /// for the loop, and finished runs come back in batches (one wake-up for many tasks); 1 hands out a task
+    /// only when a thread is free.
+    public var dispatchDepth: Int = 1
     /// At most this many `get-data` requests in flight at once.
     public var maxFetchesInFlight: Int = 4
     /// A fetch not answered within this time fails, and the next holder is tried.
     public var fetchTimeout: Interval = .seconds(10)
 
     /// The defaults with `nthreads` threads.
-    public init(nthreads: Int = 1) { self.nthreads = nthreads }
+    public init(nthreads: Int = 1, dispatchDepth: Int = 1) {
+        self.nthreads = nthreads
+        self.dispatchDepth = dispatchDepth
+    }
+
+    /// How many runs may be handed to the executor pool at once.
+    public var executionSlots: Int { max(nthreads, 1) * max(dispatchDepth, 1) }
 }

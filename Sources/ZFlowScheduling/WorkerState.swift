@@ -60,16 +60,20 @@ public struct WorkerState: Sendable {
 
     /// Dependencies to fetch, oldest first. Invariant: exactly the tasks in status `fetch`.
     public internal(set) var toFetch: OrderedSet<TaskKey> = []
-    /// Keys being run. Invariant: exactly the tasks in status `executing`; at most `config.nthreads`.
+    /// Keys handed to the executor pool (running, or queued there). Invariant: exactly the tasks in status
+    /// `executing`; with `abandoned`, at most `config.executionSlots`.
     public internal(set) var executing: Set<TaskKey> = []
-    /// Runs still executing whose task was freed: their threads stay busy until they end. Invariant:
-    /// `executing.count + abandoned.count` never exceeds `config.nthreads`.
+    /// Runs handed to the pool whose task was freed: their slots stay taken until they end or are withdrawn.
+    /// Invariant: `executing.count + abandoned.count` never exceeds `config.executionSlots`.
     public internal(set) var abandoned: Set<RunID> = []
     /// Fetch requests in flight by peer, with their deadline.
     public internal(set) var inFlight: [PeerAddress: (keys: [TaskKey], deadline: Instant)] = [:]
 
     var nextOrder: UInt64 = 0
     var now = Instant.zero
+    /// Set when a key joined `toFetch` or a request ended: only then can a new fetch start, so only then is
+    /// `toFetch` scanned (scanning it after every event would cost O(n) per event).
+    var fetchesMayStart = false
     var actions: [WorkerAction] = []
 
     /// Creates an idle worker.
@@ -102,7 +106,10 @@ public struct WorkerState: Sendable {
             let late = inFlight.filter { $0.value.deadline <= now }.keys.sorted()
             for peer in late { onFetched(peer, found: [], missing: inFlight[peer]!.keys) }
         }
-        startFetches()
+        if fetchesMayStart {
+            fetchesMayStart = false
+            startFetches()
+        }
         startExecutions()
         return actions
     }
@@ -144,6 +151,7 @@ public struct WorkerState: Sendable {
                     key: dependency, status: .fetch, holders: location.holders, nbytes: location.nbytes,
                     order: nextOrder)
                 toFetch.append(dependency)
+                fetchesMayStart = true
                 nextOrder += 1
             } else if tasks[dependency]!.status == .missing || tasks[dependency]!.status == .fetch {
                 tasks[dependency]!.holders = location.holders
@@ -167,7 +175,10 @@ public struct WorkerState: Sendable {
     mutating func setFetchStatus(_ key: TaskKey, _ status: WorkerTaskStatus) {
         if tasks[key]!.status == .fetch { toFetch.remove(key) }
         tasks[key]!.status = status
-        if status == .fetch { toFetch.append(key) }
+        if status == .fetch {
+            toFetch.append(key)
+            fetchesMayStart = true
+        }
     }
 
     mutating func onExecuted(_ key: TaskKey, _ run: RunID, _ outcome: TaskOutcome) {
@@ -212,6 +223,7 @@ public struct WorkerState: Sendable {
 
     mutating func onFetched(_ peer: PeerAddress, found: [KeySize], missing: [TaskKey]) {
         inFlight.removeValue(forKey: peer)
+        fetchesMayStart = true
         for item in found {
             guard let task = tasks[item.key], task.status == .flight else {
                 if tasks[item.key]?.status != .memory { actions.append(.discard([item.key])) }
@@ -253,7 +265,10 @@ public struct WorkerState: Sendable {
         case .memory: actions.append(.discard([key]))
         case .executing:
             executing.remove(key)
-            if let run = task.executingRun { abandoned.insert(run) }
+            if let run = task.executingRun {
+                abandoned.insert(run)
+                actions.append(.abandon(key, run))
+            }
         case .fetch: toFetch.remove(key)
         case .ready, .waiting, .flight, .error, .missing: break
         }
@@ -286,7 +301,7 @@ public struct WorkerState: Sendable {
     }
 
     mutating func startExecutions() {
-        while executing.count + abandoned.count < config.nthreads, let entry = ready.popMax() {
+        while executing.count + abandoned.count < config.executionSlots, let entry = ready.popMax() {
             let key = entry.key
             guard tasks[key]?.status == .ready, tasks[key]?.order == entry.order else { continue }
             tasks[key]!.status = .executing

@@ -9,16 +9,17 @@ public struct MessagePackDecoder {
     /// Supplies the unpacked value of a referenced task's result.
     public typealias ReferenceResolver = (TaskKey) throws -> MessagePackObject
 
-    /// Creates a decoder.
+    private let cache = ReaderCache()
+
+    /// Creates a decoder; one decoder reuses its unpacking zone for every `decode(_:from:)` call.
     public init() {}
 
     /// Decodes a value from bytes that contain no task references.
     ///
     /// - Throws: `WireError` for malformed bytes, `DecodingError` for a value of the wrong shape.
     public func decode<T: Decodable>(_ type: T.Type, from bytes: Data) throws -> T {
-        let reader = MessagePackReader()
-        return try bytes.withUnsafeBytes { raw in
-            try decode(type, from: try reader.unpack(raw), resolveReference: nil)
+        try bytes.withUnsafeBytes { raw in
+            try decode(type, from: try cache.reader.unpack(raw), resolveReference: nil)
         }
     }
 
@@ -28,6 +29,11 @@ public struct MessagePackDecoder {
     ) throws -> T {
         try ValueDecoder(object: object, resolver: resolveReference, codingPath: []).decodeValue(type)
     }
+}
+
+/// The reader a decoder reuses, made on first use.
+private final class ReaderCache {
+    lazy var reader = MessagePackReader(chunkSize: 1024)
 }
 
 struct ValueDecoder: Decoder {

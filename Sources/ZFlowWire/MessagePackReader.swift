@@ -8,9 +8,10 @@ import Foundation
 public final class MessagePackReader {
     private let zone: UnsafeMutablePointer<msgpack_zone>
 
-    /// Creates a reader with its own zone.
-    public init() {
-        zone = msgpack_zone_new(8192)
+    /// Creates a reader with its own zone, allocated in chunks of `chunkSize` bytes (small for one-shot
+    /// readers, larger for long-lived ones that unpack big batches).
+    public init(chunkSize: Int = 8192) {
+        zone = msgpack_zone_new(chunkSize)
     }
 
     deinit { msgpack_zone_free(zone) }

@@ -109,7 +109,7 @@ struct WorkerStateTests {
     @Test func freeKeysWhileExecutingThenExecutedDropsTheResultSilently() {
         var h = WorkerHarness()
         h.computeTask(.dummy("a", run: 1))
-        #expect(h.freeKeys(["a"]) == [])
+        #expect(h.freeKeys(["a"]) == [.abandon("a", RunID(1))])
         #expect(h.state.executing.isEmpty)
         #expect(h.state.tasks["a"] == nil)
         #expect(h.executed("a", run: 1, success()) == [.dropResult("a", RunID(1))])
@@ -300,5 +300,27 @@ struct WorkerStateTests {
         #expect(h.dataStored([KeySize(key: "s", nbytes: 64)]) == [.execute(t)])
         // The fetch's own answer is then not stored twice.
         #expect(h.fetched(from: peerA, found: [KeySize(key: "s", nbytes: 64)]) == [])
+    }
+}
+
+@Suite("WorkerState dispatch depth")
+struct WorkerDispatchDepthTests {
+    @Test func deeperDispatchHandsSeveralRunsPerThreadToThePool() {
+        var h = WorkerHarness(config: WorkerConfig(nthreads: 1, dispatchDepth: 3))
+        #expect(h.computeTask(.dummy("a", run: 1)) == [.execute(.dummy("a", run: 1))])
+        #expect(h.computeTask(.dummy("b", run: 2)) == [.execute(.dummy("b", run: 2))])
+        #expect(h.computeTask(.dummy("c", run: 3)) == [.execute(.dummy("c", run: 3))])
+        #expect(h.computeTask(.dummy("d", run: 4)) == [], "three slots for one thread at depth 3")
+        #expect(h.state.readyQueue == ["d"])
+    }
+
+    @Test func abandonedRunKeepsItsSlotUntilItEnds() {
+        var h = WorkerHarness(config: WorkerConfig(nthreads: 1, dispatchDepth: 1))
+        h.computeTask(.dummy("a", run: 1))
+        #expect(h.freeKeys(["a"]) == [.abandon("a", RunID(1))])
+        #expect(h.computeTask(.dummy("b", run: 2)) == [], "the abandoned run still holds the only slot")
+        #expect(h.handle(.executed("a", RunID(1), .failure(.dummy(key: "a")), now: h.now)) == [
+            .dropResult("a", RunID(1)), .execute(.dummy("b", run: 2)),
+        ])
     }
 }

@@ -299,22 +299,15 @@ private struct ClientLoopState {
         statuses[key] = status
         table.set(key, status)
         for id in waitersByKey.removeValue(forKey: key) ?? [] {
-            guard var waiter = waiters[id] else { continue }
+            guard waiters[id] != nil else { continue }
             switch status {
             case .finished:
-                waiter.remaining.remove(key)
-                if waiter.remaining.isEmpty {
-                    waiters.removeValue(forKey: id)
-                    waiter.completion(.success(()))
-                } else {
-                    waiters[id] = waiter
-                }
+                waiters[id]!.remaining.remove(key)
+                if waiters[id]!.remaining.isEmpty { waiters.removeValue(forKey: id)!.completion(.success(())) }
             case .erred(let error):
-                waiters.removeValue(forKey: id)
-                waiter.completion(.failure(error))
+                waiters.removeValue(forKey: id)!.completion(.failure(error))
             case .cancelled:
-                waiters.removeValue(forKey: id)
-                waiter.completion(.failure(ClientError.cancelled(key)))
+                waiters.removeValue(forKey: id)!.completion(.failure(ClientError.cancelled(key)))
             case .pending:
                 break
             }
@@ -404,12 +397,12 @@ private struct ClientLoopState {
                     fetch.completion(.failure(ClientError.dataUnavailable(key, reason: "worker \(peer) no longer holds it")))
                     continue
                 }
+                fetches.removeValue(forKey: id)
                 for item in found {
                     fetch.results[item.key] = item.payload
                     fetch.remaining.remove(item.key)
                 }
                 if fetch.remaining.isEmpty {
-                    fetches.removeValue(forKey: id)
                     fetch.completion(.success(fetch.results))
                 } else {
                     fetches[id] = fetch

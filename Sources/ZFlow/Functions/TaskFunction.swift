@@ -69,7 +69,7 @@ public struct ArgumentError: Error, CustomStringConvertible, Sendable {
 final class ArgumentList {
     private let function: String
     private let arity: Int
-    private let reader = MessagePackReader()
+    private let reader = MessagePackReader(chunkSize: 512)
     private let argumentBytes: PinnedBytes
     private let root: MessagePackObject
     private var inputReaders: [TaskKey: (MessagePackReader, PinnedBytes, MessagePackObject)] = [:]
@@ -108,7 +108,7 @@ final class ArgumentList {
         guard let payload = inputs[key] else {
             throw ArgumentError(description: "input '\(key)' of '\(function)' is not available on this worker")
         }
-        let reader = MessagePackReader()
+        let reader = MessagePackReader(chunkSize: 512)
         let pinned = PinnedBytes(payload.bytes)
         let object = try reader.unpack(pinned.buffer)
         inputReaders[key] = (reader, pinned, object)

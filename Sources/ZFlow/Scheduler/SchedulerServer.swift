@@ -124,9 +124,11 @@ private struct SchedulerLoop {
                 _ = control.drain()
                 return
             }
-            if ready.contains(routerIndex) { receiveAll() }
+            let drained = ready.contains(routerIndex) ? receiveAll() : true
             let now = MonotonicClock.now()
-            if now >= nextTick {
+            // Liveness is judged only with the inbound queue read to the end: a heartbeat still queued behind
+            // a burst of client messages must not let its worker expire.
+            if drained && now >= nextTick {
                 perform(state.handle(.tick(now: now)))
                 nextTick = now + tickInterval
             }
@@ -134,19 +136,22 @@ private struct SchedulerLoop {
         }
     }
 
-    /// Reads every queued message (bounded per iteration so ticks are not starved).
-    mutating func receiveAll() {
+    /// Reads queued messages, at most a bounded number so outgoing batches are flushed in between.
+    ///
+    /// - Returns: true when the queue was read to the end.
+    mutating func receiveAll() -> Bool {
         for _ in 0..<10_000 {
             let frames: [Data]?
             do {
                 frames = try router.receive(dontWait: true)
             } catch {
                 logger.warning("receive failed: \(error)")
-                return
+                return true
             }
-            guard let frames, let routingFrame = frames.first else { return }
+            guard let frames, let routingFrame = frames.first else { return true }
             handleMessage(routing: routingFrame, frames: Array(frames.dropFirst()))
         }
+        return false
     }
 
     mutating func handleMessage(routing: Data, frames: [Data]) {

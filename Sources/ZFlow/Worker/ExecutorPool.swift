@@ -1,3 +1,4 @@
+import Collections
 import Foundation
 import ZFlowCore
 
@@ -12,7 +13,7 @@ struct ExecutionResult: Sendable {
 /// A fixed pool of threads that run task bodies (which may block) off the loop thread.
 final class ExecutorPool: @unchecked Sendable {
     private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
+    private var jobs: Deque<(run: RunID, body: @Sendable () -> Void)> = []
     private var stopping = false
     private var threads: [Thread] = []
 
@@ -27,12 +28,21 @@ final class ExecutorPool: @unchecked Sendable {
         }
     }
 
-    /// Queues a job; the next free thread runs it.
-    func submit(_ job: @escaping @Sendable () -> Void) {
+    /// Queues a job for run `run`; the next free thread runs it.
+    func submit(run: RunID, _ job: @escaping @Sendable () -> Void) {
         condition.lock()
-        jobs.append(job)
+        jobs.append((run, job))
         condition.signal()
         condition.unlock()
+    }
+
+    /// Removes a queued job that no thread has started; returns whether it was still queued.
+    func withdraw(run: RunID) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let index = jobs.firstIndex(where: { $0.run == run }) else { return false }
+        jobs.remove(at: index)
+        return true
     }
 
     /// Lets running jobs finish and stops the threads; queued jobs are dropped.
@@ -54,7 +64,7 @@ final class ExecutorPool: @unchecked Sendable {
             }
             let job = jobs.removeFirst()
             condition.unlock()
-            job()
+            job.body()
         }
     }
 }

@@ -68,7 +68,8 @@ public struct WorkerMain: ParsableCommand {
         do {
             address = try node.start()
         } catch {
-            throw ValidationError("cannot start worker: \(error)")
+            FileHandle.standardError.write(Data("zflow-worker: cannot start: \(error)\n".utf8))
+            throw ExitCode(1)
         }
         print("zflow-worker '\(options.name)' peer \(address) scheduler \(scheduler) threads \(nthreads)")
         fflushStandardOutput()
@@ -126,7 +127,8 @@ public struct SchedulerMain: ParsableCommand {
         do {
             endpoint = try server.start()
         } catch {
-            throw ValidationError("cannot listen on tcp://\(host):\(port): \(error)")
+            FileHandle.standardError.write(Data("zflow-scheduler: cannot listen on tcp://\(host):\(port): \(error)\n".utf8))
+            throw ExitCode(1)
         }
         print("zflow-scheduler listening on \(endpoint)")
         fflushStandardOutput()

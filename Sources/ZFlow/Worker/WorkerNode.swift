@@ -19,6 +19,8 @@ public final class WorkerNode: @unchecked Sendable {
         public var nthreads: Int = 1
         /// The interface the peer socket binds and the host it advertises.
         public var host: String = "127.0.0.1"
+        /// Tasks handed to the executor threads at once, per thread (see `WorkerConfig.dispatchDepth`).
+        public var dispatchDepth: Int = 4
         /// How often to heartbeat when otherwise quiet.
         public var heartbeatInterval: Interval = .milliseconds(500)
         /// Largest accepted message frame, in bytes.
@@ -129,6 +131,8 @@ private struct WorkerLoop {
     var lastSentToScheduler = Instant.zero
     var metrics = WorkerMetrics()
     var reportedMetrics = WorkerMetrics()
+    /// True from sending `register` until `registered` arrives: further 310 errors then need no new `register`.
+    var registering = true
     /// Set when the scheduler refused this worker for good; the loop then stops.
     var refusal: ProtocolViolation?
 
@@ -145,7 +149,7 @@ private struct WorkerLoop {
         self.control = control
         self.logger = logger
         self.pool = ExecutorPool(count: options.nthreads, name: "zflow-exec")
-        var config = WorkerConfig(nthreads: options.nthreads)
+        var config = WorkerConfig(nthreads: options.nthreads, dispatchDepth: options.dispatchDepth)
         config.fetchTimeout = .seconds(30)
         self.state = WorkerState(config: config)
     }
@@ -235,6 +239,7 @@ private struct WorkerLoop {
             for result in results {
                 switch result {
                 case .success(.registered):
+                    registering = false
                     logger.info("registered with \(options.scheduler) as '\(options.name)'")
                 case .success(.computeTask(let assignment)):
                     perform(state.handle(.computeTask(assignment, now: now)))
@@ -242,7 +247,9 @@ private struct WorkerLoop {
                     perform(state.handle(.freeKeys(keys, now: now)))
                 case .success(.error(let violation)):
                     if violation.code == .unknownWorker {
+                        guard !registering else { continue }
                         logger.warning("the scheduler does not know this worker; registering again")
+                        registering = true
                         toScheduler.add(WorkerToScheduler.register(registration))
                     } else if violation.code == .nameTaken || violation.code == .versionMismatch {
                         logger.error("the scheduler refused this worker: \(violation)")
@@ -351,7 +358,7 @@ private struct WorkerLoop {
         let function = functions[assignment.function]
         let worker = WorkerID(options.name)
         let completions = completions
-        pool.submit {
+        pool.submit(run: assignment.runID) {
             let start = MonotonicClock.now()
             let outcome: Result<Payload, RemoteError>
             if let function {
@@ -394,6 +401,12 @@ private struct WorkerLoop {
                 toScheduler.add(message)
             case .storeResult(let key, let run):
                 if let payload = pending.removeValue(forKey: run) { store[key] = payload }
+            case .abandon(let key, let run):
+                if pool.withdraw(run: run) {
+                    let withdrawn = RemoteError(
+                        typeName: "Cancelled", message: "withdrawn before it started", key: key, worker: WorkerID(options.name))
+                    perform(state.handle(.executed(key, run, .failure(withdrawn), now: MonotonicClock.now())))
+                }
             case .dropResult(_, let run):
                 pending.removeValue(forKey: run)
             case .discard(let keys):

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import ZFlow
+
+/// `zflow bench`: ZFlow's microbenchmarks on real processes over loopback (use a release build).
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure throughput, latency, transfer, tree and graph workloads on local processes.",
+        discussion: """
+            Each workload starts its own zflow-scheduler and zflow-worker processes (found beside this program) on \
+            127.0.0.1, warms up, measures, and prints one line (or one JSON object with --json). Build with \
+            `swift build -c release` first. scripts/bench.sh runs this beside the Dask baseline.
+            """)
+
+    /// The workloads there are.
+    enum Workload: String, CaseIterable, ExpressibleByArgument {
+        case throughput, latency, transfer, zmq, tree, graph
+    }
+
+    @Flag(help: "One JSON object per workload, one per line.")
+    var json = false
+
+    @Option(help: "Measured runs per workload (the figure is their median).")
+    var runs: Int = 3
+
+    @Option(help: "Tasks in the main throughput workload.")
+    var tasks: Int = 20_000
+
+    @Argument(help: "Workloads to run (default: all): \(Workload.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var workloads: [Workload] = Workload.allCases
+
+    func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1") }
+    }
+
+    func run() async throws {
+        let bench = Benchmarks(runs: runs)
+        for workload in workloads {
+            let results: [BenchResult]
+            switch workload {
+            case .throughput:
+                results = [
+                    try await bench.throughput(tasks: tasks, workers: 1),
+                    try await bench.throughput(tasks: tasks, workers: 2),
+                    try await bench.throughput(tasks: 100_000, workers: 1),
+                ]
+            case .latency: results = [try await bench.latency()]
+            case .transfer: results = [try await bench.transfer(megabytes: 64), try await bench.transfer(megabytes: 512)]
+            case .zmq: results = [try bench.rawPush(megabytes: 64), try bench.rawPush(megabytes: 512)]
+            case .tree: results = [try await bench.tree(leaves: 1 << 14)]
+            case .graph: results = [try await bench.graph(tasks: 200_000)]
+            }
+            for result in results {
+                print(json ? result.jsonLine : result.humanLine)
+                fflush(nil)
+            }
+        }
+    }
+}
