@@ -108,9 +108,9 @@ public final class Client: @unchecked Sendable {
     /// - Throws: the first `TaskError`, or `ClientError` (cancelled, timed out, unavailable).
     public func gather<R>(_ futures: [Future<R>], timeout: Duration? = nil) async throws -> [R] {
         let keys = futures.map(\.key)
-        try await awaitKeys(keys, timeout: timeout)
+        let deadline = timeout.map { MonotonicClock.now() + Interval(duration: $0) }
         let payloads: [TaskKey: Payload] = try await withCheckedThrowingContinuation { continuation in
-            loop.mailbox.post(.fetch(keys) { continuation.resume(with: $0) })
+            loop.mailbox.post(.gather(keys, deadline: deadline) { continuation.resume(with: $0) })
         }
         let decoder = MessagePackDecoder()
         return try keys.map { key in

@@ -21,8 +21,8 @@ enum ClientCommand: Sendable {
     case release([TaskKey])
     /// Call back when every key is finished, or at the first failure, or at the deadline.
     case awaitKeys([TaskKey], deadline: Instant?, @Sendable (Result<Void, Error>) -> Void)
-    /// Fetch finished results straight from the workers holding them.
-    case fetch([TaskKey], @Sendable (Result<[TaskKey: Payload], Error>) -> Void)
+    /// Wait for the keys as `awaitKeys` does, then fetch them as `fetch` does: one hop for `gather`.
+    case gather([TaskKey], deadline: Instant?, @Sendable (Result<[TaskKey: Payload], Error>) -> Void)
     /// Store values on a worker.
     case putData(PeerAddress, [KeyedPayload], @Sendable (Result<Void, Error>) -> Void)
     /// Send a request whose reply is `info-reply` or `who-has-reply`.
@@ -122,11 +122,18 @@ final class ClientLoop: @unchecked Sendable {
 
 /// The mutable state of the client loop; lives on the loop thread only.
 private struct ClientLoopState {
+    /// What to do when a wait ends.
+    enum WaitOutcome {
+        /// Report the end of the wait.
+        case resume(@Sendable (Result<Void, Error>) -> Void)
+        /// Fetch the keys, then report the values.
+        case fetch([TaskKey], @Sendable (Result<[TaskKey: Payload], Error>) -> Void)
+    }
     struct Waiter {
         var remaining: Set<TaskKey>
         let deadline: Instant?
         let started: Instant
-        let completion: @Sendable (Result<Void, Error>) -> Void
+        let then: WaitOutcome
     }
     struct Fetch {
         var remaining: Set<TaskKey>
@@ -209,7 +216,7 @@ private struct ClientLoopState {
     }
 
     mutating func failAll(_ error: Error) {
-        for waiter in waiters.values { waiter.completion(.failure(error)) }
+        for waiter in waiters.values { finish(waiter.then, .failure(error)) }
         waiters.removeAll()
         for fetch in fetches.values { fetch.completion(.failure(error)) }
         fetches.removeAll()
@@ -234,9 +241,9 @@ private struct ClientLoopState {
             for key in keys { statuses.removeValue(forKey: key) }
             releases.append(contentsOf: keys)
         case .awaitKeys(let keys, let deadline, let completion):
-            awaitKeys(keys, deadline: deadline, completion: completion)
-        case .fetch(let keys, let completion):
-            fetch(keys, completion: completion)
+            awaitKeys(keys, deadline: deadline, then: .resume(completion))
+        case .gather(let keys, let deadline, let completion):
+            awaitKeys(keys, deadline: deadline, then: .fetch(keys, completion))
         case .putData(let peer, let items, let completion):
             do {
                 try send(PeerRequest.putData(items), to: peer)
@@ -260,28 +267,37 @@ private struct ClientLoopState {
         }
     }
 
-    mutating func awaitKeys(_ keys: [TaskKey], deadline: Instant?, completion: @escaping @Sendable (Result<Void, Error>) -> Void) {
+    mutating func awaitKeys(_ keys: [TaskKey], deadline: Instant?, then: WaitOutcome) {
         var remaining = Set<TaskKey>()
         for key in keys {
             switch statuses[key] ?? .pending {
             case .finished: continue
             case .erred(let error):
-                completion(.failure(error))
+                finish(then, .failure(error))
                 return
             case .cancelled:
-                completion(.failure(ClientError.cancelled(key)))
+                finish(then, .failure(ClientError.cancelled(key)))
                 return
             case .pending: remaining.insert(key)
             }
         }
         if remaining.isEmpty {
-            completion(.success(()))
+            finish(then, .success(()))
             return
         }
         let id = nextID
         nextID += 1
-        waiters[id] = Waiter(remaining: remaining, deadline: deadline, started: MonotonicClock.now(), completion: completion)
+        waiters[id] = Waiter(remaining: remaining, deadline: deadline, started: MonotonicClock.now(), then: then)
         for key in remaining { waitersByKey[key, default: []].append(id) }
+    }
+
+    /// Ends a wait: reports it, or goes on to fetch.
+    mutating func finish(_ outcome: WaitOutcome, _ result: Result<Void, Error>) {
+        switch (outcome, result) {
+        case (.resume(let completion), _): completion(result)
+        case (.fetch(let keys, let completion), .success): fetch(keys, completion: completion)
+        case (.fetch(_, let completion), .failure(let error)): completion(.failure(error))
+        }
     }
 
     mutating func expireWaiters() {
@@ -289,7 +305,7 @@ private struct ClientLoopState {
         for (id, waiter) in waiters {
             guard let deadline = waiter.deadline, deadline <= now else { continue }
             waiters.removeValue(forKey: id)
-            waiter.completion(.failure(ClientError.timedOut(seconds: (deadline - waiter.started).seconds)))
+            finish(waiter.then, .failure(ClientError.timedOut(seconds: (deadline - waiter.started).seconds)))
         }
     }
 
@@ -303,11 +319,11 @@ private struct ClientLoopState {
             switch status {
             case .finished:
                 waiters[id]!.remaining.remove(key)
-                if waiters[id]!.remaining.isEmpty { waiters.removeValue(forKey: id)!.completion(.success(())) }
+                if waiters[id]!.remaining.isEmpty { finish(waiters.removeValue(forKey: id)!.then, .success(())) }
             case .erred(let error):
-                waiters.removeValue(forKey: id)!.completion(.failure(error))
+                finish(waiters.removeValue(forKey: id)!.then, .failure(error))
             case .cancelled:
-                waiters.removeValue(forKey: id)!.completion(.failure(ClientError.cancelled(key)))
+                finish(waiters.removeValue(forKey: id)!.then, .failure(ClientError.cancelled(key)))
             case .pending:
                 break
             }

@@ -27,11 +27,7 @@ public final class SchedulerServer: @unchecked Sendable {
 
     private let options: Options
     private let logger: Logger
-    private let control = Mailbox<Void>()
-    private let started = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
-    private var startResult: Result<String, Error>?
-    private var thread: Thread?
+    private let thread = LoopThread<String>(name: "zflow-scheduler-loop")
 
     /// Prepares a server; nothing listens until `start()`.
     public init(options: Options = Options(), logger: Logger = Logger(label: "zflow.scheduler")) {
@@ -45,47 +41,27 @@ public final class SchedulerServer: @unchecked Sendable {
     /// - Throws: `ZMQError` when the address cannot be bound (port taken, bad host).
     @discardableResult
     public func start() throws -> String {
-        let thread = Thread { [self] in run() }
-        thread.name = "zflow-scheduler-loop"
-        thread.stackSize = 8 << 20
-        self.thread = thread
-        thread.start()
-        started.wait()
-        return try startResult!.get()
+        let options = options
+        return try thread.start(
+            setUp: {
+                let router = try ZMQSocket(ZMQContext(), .router)
+                try router.setOption(ZMQ_SNDHWM, 0)
+                try router.setOption(ZMQ_RCVHWM, 0)
+                try router.setOption64(ZMQ_MAXMSGSIZE, options.maxMessageSize)
+                return (try router.bind("tcp://\(options.host):\(options.port)"), router)
+            },
+            loop: { [self] router in
+                var loop = SchedulerLoop(router: router, control: thread.control, config: options.state, logger: logger)
+                loop.run()
+                router.close()
+            })
     }
 
     /// Asks the loop to stop; returns at once. `waitUntilStopped()` waits for it.
-    public func stop() { control.post(()) }
+    public func stop() { thread.stop() }
 
     /// Blocks until the loop has stopped and the socket is closed.
-    public func waitUntilStopped() {
-        finished.wait()
-        finished.signal()
-    }
-
-    private func run() {
-        let context = ZMQContext()
-        let router: ZMQSocket
-        let endpoint: String
-        do {
-            router = try ZMQSocket(context, .router)
-            try router.setOption(ZMQ_SNDHWM, 0)
-            try router.setOption(ZMQ_RCVHWM, 0)
-            try router.setOption64(ZMQ_MAXMSGSIZE, options.maxMessageSize)
-            endpoint = try router.bind("tcp://\(options.host):\(options.port)")
-        } catch {
-            startResult = .failure(error)
-            started.signal()
-            finished.signal()
-            return
-        }
-        startResult = .success(endpoint)
-        started.signal()
-        var loop = SchedulerLoop(router: router, control: control, config: options.state, logger: logger)
-        loop.run()
-        router.close()
-        finished.signal()
-    }
+    public func waitUntilStopped() { thread.waitUntilStopped() }
 }
 
 /// The body of the scheduler's loop thread.

@@ -37,10 +37,7 @@ public final class WorkerNode: @unchecked Sendable {
     private let options: Options
     private let functions: FunctionRegistry
     private let logger: Logger
-    private let control = Mailbox<Void>()
-    private let started = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
-    private var startResult: Result<String, Error>?
+    private let thread = LoopThread<String>(name: "zflow-worker-loop")
     /// Why the worker stopped on its own: the scheduler refused it for good (version, name taken).
     public private(set) var refusal: ProtocolViolation?
 
@@ -57,53 +54,35 @@ public final class WorkerNode: @unchecked Sendable {
     /// - Throws: `ZMQError` when the scheduler address is invalid or the peer socket cannot bind.
     @discardableResult
     public func start() throws -> String {
-        let thread = Thread { [self] in run() }
-        thread.name = "zflow-worker-loop"
-        thread.stackSize = 8 << 20
-        thread.start()
-        started.wait()
-        return try startResult!.get()
+        let options = options
+        return try thread.start(
+            setUp: {
+                let context = ZMQContext()
+                let peers = try ZMQSocket(context, .router)
+                try peers.setOption(ZMQ_SNDHWM, 0)
+                try peers.setOption64(ZMQ_MAXMSGSIZE, options.maxMessageSize)
+                let bound = try peers.bind("tcp://\(options.host):*")
+                let address = "tcp://\(options.host):\(bound.split(separator: ":").last!)"
+                let scheduler = try ZMQSocket(context, .dealer)
+                try scheduler.setOption(ZMQ_SNDHWM, 0)
+                try scheduler.setIdentity("worker:\(options.name):\(UUID().uuidString.prefix(8))")
+                try scheduler.connect(options.scheduler)
+                return (address, (context, scheduler, peers, address))
+            },
+            loop: { [self] (context, scheduler, peers, address) in
+                var loop = WorkerLoop(
+                    context: context, scheduler: scheduler, peers: peers, address: PeerAddress(address),
+                    options: options, functions: functions, control: thread.control, logger: logger)
+                loop.run()
+                refusal = loop.refusal
+            })
     }
 
     /// Asks the worker to unregister and stop; returns at once.
-    public func stop() { control.post(()) }
+    public func stop() { thread.stop() }
 
     /// Blocks until the loop has stopped.
-    public func waitUntilStopped() {
-        finished.wait()
-        finished.signal()
-    }
-
-    private func run() {
-        let context = ZMQContext()
-        let scheduler: ZMQSocket
-        let peers: ZMQSocket
-        let address: String
-        do {
-            peers = try ZMQSocket(context, .router)
-            try peers.setOption(ZMQ_SNDHWM, 0)
-            try peers.setOption64(ZMQ_MAXMSGSIZE, options.maxMessageSize)
-            let bound = try peers.bind("tcp://\(options.host):*")
-            address = "tcp://\(options.host):\(bound.split(separator: ":").last!)"
-            scheduler = try ZMQSocket(context, .dealer)
-            try scheduler.setOption(ZMQ_SNDHWM, 0)
-            try scheduler.setIdentity("worker:\(options.name):\(UUID().uuidString.prefix(8))")
-            try scheduler.connect(options.scheduler)
-        } catch {
-            startResult = .failure(error)
-            started.signal()
-            finished.signal()
-            return
-        }
-        startResult = .success(address)
-        started.signal()
-        var loop = WorkerLoop(
-            context: context, scheduler: scheduler, peers: peers, address: PeerAddress(address), options: options,
-            functions: functions, control: control, logger: logger)
-        loop.run()
-        refusal = loop.refusal
-        finished.signal()
-    }
+    public func waitUntilStopped() { thread.waitUntilStopped() }
 }
 
 /// The body of a worker's loop thread.
