@@ -1,5 +1,8 @@
 /// The state of a task on the scheduler.
 public enum TaskStatus: String, Hashable, Sendable, CaseIterable, Codable {
+    /// Its result is not held anywhere and nobody wants it now, but a task computed from it still exists:
+    /// the definition is kept so the result can be recomputed if that task's result is lost.
+    case released
     /// Known, but some dependency is not in memory yet.
     case waiting
     /// Ready to run, but no worker is connected, or none of the workers its restriction names.

@@ -55,6 +55,8 @@ extension SchedulerState {
                 actions.append(.toClient(client, .taskFinished(key: spec.key, nbytes: existing.nbytes, holders: holders)))
             case .erred:
                 actions.append(.toClient(client, .taskErred(key: spec.key, error: existing.error!)))
+            case .released:
+                recompute(spec.key)
             case .waiting, .processing, .noWorker:
                 break
             }
@@ -109,6 +111,10 @@ extension SchedulerState {
             clients[client]!.wants.insert(item.key)
             if tasks[item.key] != nil {
                 tasks[item.key]!.wantedBy.insert(client)
+                if tasks[item.key]!.status == .released {
+                    tasks[item.key]!.nbytes = item.nbytes
+                    setStatus(item.key, .memory)
+                }
                 if tasks[item.key]!.status == .memory, !tasks[item.key]!.holders.contains(workerID) {
                     tasks[item.key]!.holders.append(workerID)
                     workers[workerID]!.held.insert(item.key)

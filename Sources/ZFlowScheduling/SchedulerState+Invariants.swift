@@ -31,7 +31,10 @@ extension SchedulerState {
             for client in task.wantedBy where clients[client]?.wants.contains(key) != true {
                 fail(key, "wanted by \(client), which does not list it")
             }
-            if !isNeeded(task) { fail(key, "kept although nobody needs it") }
+            if !isNeeded(task) {
+                if task.status != .released && task.status != .erred { fail(key, "\(task.status) although nobody needs it") }
+                if !task.dependents.contains(where: { tasks[$0] != nil }) { fail(key, "kept with no dependent left") }
+            }
         }
         for (id, worker) in workers {
             for key in worker.processing where tasks[key]?.processingOn != id { fail(key, "listed as processing on \(id)") }

@@ -30,6 +30,7 @@ extension SchedulerState {
             default: tasks[spec.key]!.waitingOn.insert(dependency)
             }
         }
+        for dependency in dependencies where failure == nil { recompute(dependency) }
         if let failure {
             tasks[spec.key]!.waitingOn = []
             err(spec.key, failure)
@@ -109,14 +110,23 @@ extension SchedulerState {
         }
     }
 
-    /// Brings back a dependency whose result was lost, from its lineage.
+    /// Brings a result back from its lineage: a released task waits for its inputs again, and inputs that
+    /// are released too are recomputed first.
     mutating func recompute(_ key: TaskKey) {
-        guard let task = tasks[key] else { return }
-        switch task.status {
-        case .memory, .erred, .processing, .noWorker: return
-        case .waiting:
-            if task.waitingOn.isEmpty { makeReady(key) }
+        guard let task = tasks[key], task.status == .released else { return }
+        setStatus(key, .waiting)
+        let missing = task.dependencies.filter { tasks[$0]?.status != .memory }
+        if missing.contains(where: { tasks[$0] == nil }) {
+            err(
+                key,
+                RemoteError(
+                    typeName: "LostDependency",
+                    message: "an input needed to recompute this result was forgotten", key: key,
+                    function: task.spec.function))
+            return
         }
+        tasks[key]!.waitingOn = Set(missing)
+        if missing.isEmpty { makeReady(key) } else { for dependency in missing { recompute(dependency) } }
     }
 
     // MARK: - Outcomes
@@ -151,7 +161,8 @@ extension SchedulerState {
         var pending: [(TaskKey, RemoteError)] = [(key, error)]
         var failed: [TaskKey] = []
         while let (current, failure) = pending.popLast() {
-            guard let task = tasks[current], task.status != .erred, task.status != .memory else { continue }
+            guard let task = tasks[current], task.status != .erred, task.status != .memory, task.status != .released
+            else { continue }
             if let worker = task.processingOn {
                 workers[worker]?.processing.remove(current)
                 tasks[current]!.processingOn = nil
@@ -186,10 +197,43 @@ extension SchedulerState {
         }
     }
 
-    /// Forgets a task nobody needs any more, freeing its result on every holder.
+    /// Frees the result of a task nobody needs any more on every holder; forgets the task itself once no
+    /// task computed from it is left (until then it stays `released`, as lineage for recomputation).
     mutating func releaseIfUnneeded(_ key: TaskKey) {
         guard let task = tasks[key], !isNeeded(task) else { return }
-        forget(key)
+        guard task.dependents.contains(where: { tasks[$0] != nil }) else {
+            forget(key)
+            return
+        }
+        switch task.status {
+        case .released, .erred:
+            return
+        case .memory:
+            freeHolders(task)
+            tasks[key]!.holders = []
+        case .processing:
+            if let worker = task.processingOn, let record = workers[worker] {
+                workers[worker]!.processing.remove(key)
+                actions.append(.toWorker(record.routing, .freeKeys([key])))
+            }
+            tasks[key]!.processingOn = nil
+            tasks[key]!.runID = nil
+        case .noWorker:
+            noWorker.remove(key)
+        case .waiting:
+            tasks[key]!.waitingOn = []
+        }
+        setStatus(key, .released)
+    }
+
+    /// Tells every holder of `task` to drop its result.
+    mutating func freeHolders(_ task: SchedulerTask) {
+        for holder in task.holders {
+            guard let record = workers[holder] else { continue }
+            workers[holder]!.held.remove(task.key)
+            workers[holder]!.bytesHeld -= min(task.nbytes, record.bytesHeld)
+            actions.append(.toWorker(record.routing, .freeKeys([task.key])))
+        }
     }
 
     /// Removes a task, telling the workers that run or hold it, then releases its now unneeded inputs.
@@ -200,12 +244,7 @@ extension SchedulerState {
             workers[worker]!.processing.remove(key)
             actions.append(.toWorker(record.routing, .freeKeys([key])))
         }
-        for holder in task.holders {
-            guard let record = workers[holder] else { continue }
-            workers[holder]!.held.remove(key)
-            workers[holder]!.bytesHeld -= min(task.nbytes, record.bytesHeld)
-            actions.append(.toWorker(record.routing, .freeKeys([key])))
-        }
+        freeHolders(task)
         if task.status == .noWorker { noWorker.remove(key) }
         for client in task.wantedBy { clients[client]?.wants.remove(key) }
         for dependent in task.dependents where tasks[dependent] != nil {

@@ -111,29 +111,19 @@ extension SchedulerState {
         for dependent in stranded { reschedule(dependent, tellWorker: true) }
     }
 
-    /// A result's last holder is gone: recompute it if it is still needed, else forget it.
+    /// A result's last holder is gone: it becomes `released`, and is recomputed from its lineage when it is
+    /// still needed.
     mutating func loseResult(_ key: TaskKey) {
         guard let task = tasks[key], task.status == .memory, task.holders.isEmpty else { return }
+        setStatus(key, .released)
         guard isNeeded(task) else {
-            forget(key)
+            releaseIfUnneeded(key)
             return
         }
-        setStatus(key, .waiting)
         for dependent in task.dependents where tasks[dependent]?.status == .waiting {
             tasks[dependent]!.waitingOn.insert(key)
         }
-        let missing = task.dependencies.filter { tasks[$0]?.status != .memory }
-        if missing.contains(where: { tasks[$0] == nil }) {
-            err(
-                key,
-                RemoteError(
-                    typeName: "LostDependency",
-                    message: "the result was lost with its worker and an input needed to recompute it was already released",
-                    key: key, function: task.spec.function))
-            return
-        }
-        tasks[key]!.waitingOn = Set(missing)
-        if missing.isEmpty { makeReady(key) } else { for dependency in missing { loseResult(dependency) } }
+        recompute(key)
     }
 
     /// Removes a worker that left or expired: reschedules its tasks and recomputes results only it held.

@@ -12,7 +12,7 @@ final class TestCluster: @unchecked Sendable {
     let address: String
 
     /// Starts a scheduler and `workers` workers named w0, w1, … with `threads` threads each.
-    init(workers count: Int = 2, threads: Int = 1, heartbeatMs: Int = 100) async throws {
+    init(workers count: Int = 2, threads: Int = 1, heartbeatMs: Int = 200) async throws {
         scheduler = try ChildProcess(
             executable: Self.executable("zflow-scheduler"),
             arguments: ["--port", "0", "--host", "127.0.0.1", "--exit-with-stdin"], quiet: true)
@@ -29,7 +29,7 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Starts one more worker process.
-    func startWorker(name: String, threads: Int = 1, heartbeatMs: Int = 100) throws {
+    func startWorker(name: String, threads: Int = 1, heartbeatMs: Int = 200) throws {
         workers[name] = try ChildProcess(
             executable: Self.executable("zflow-worker"),
             arguments: [address, "--name", name, "--nthreads", "\(threads)", "--heartbeat-ms", "\(heartbeatMs)", "--exit-with-stdin"],
