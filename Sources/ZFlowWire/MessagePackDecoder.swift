@@ -24,10 +24,14 @@ public struct MessagePackDecoder {
     }
 
     /// Decodes a value from an unpacked object, resolving task references with `resolveReference`.
+    ///
+    /// - Parameter sources: the pinned buffers the object points into; large `Data` values inside them are
+    ///   shared instead of copied.
     public func decode<T: Decodable>(
-        _ type: T.Type, from object: MessagePackObject, resolveReference: ReferenceResolver?
+        _ type: T.Type, from object: MessagePackObject, resolveReference: ReferenceResolver?,
+        sources: [PinnedBytes] = []
     ) throws -> T {
-        try ValueDecoder(object: object, resolver: resolveReference, codingPath: []).decodeValue(type)
+        try ValueDecoder(object: object, resolver: resolveReference, sources: sources, codingPath: []).decodeValue(type)
     }
 }
 
@@ -39,13 +43,16 @@ private final class ReaderCache {
 struct ValueDecoder: Decoder {
     let object: MessagePackObject
     let resolver: MessagePackDecoder.ReferenceResolver?
+    let sources: [PinnedBytes]
     let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(object: MessagePackObject, resolver: MessagePackDecoder.ReferenceResolver?, codingPath: [any CodingKey])
-        throws
-    {
+    init(
+        object: MessagePackObject, resolver: MessagePackDecoder.ReferenceResolver?, sources: [PinnedBytes],
+        codingPath: [any CodingKey]
+    ) throws {
         self.resolver = resolver
+        self.sources = sources
         self.codingPath = codingPath
         if let (type, bytes) = object.extensionValue, type == MessagePackExtension.taskReference {
             let key = TaskKey(String(decoding: bytes, as: UTF8.self))
@@ -68,13 +75,16 @@ struct ValueDecoder: Decoder {
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
         if type == Data.self {
             guard let bytes = object.binaryBytes else { throw mismatch("binary") }
+            for source in sources {
+                if let shared = source.sharedData(bytes) { return shared as! T }
+            }
             return Data(bytes) as! T
         }
         return try T(from: self)
     }
 
     func child(_ object: MessagePackObject, _ key: any CodingKey) throws -> ValueDecoder {
-        try ValueDecoder(object: object, resolver: resolver, codingPath: codingPath + [key])
+        try ValueDecoder(object: object, resolver: resolver, sources: sources, codingPath: codingPath + [key])
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {

@@ -15,12 +15,24 @@ public struct MessagePackEncoder {
     /// - Returns: the bytes and every task key referenced inside, in order of first appearance.
     /// - Throws: `EncodingError` when the value cannot be encoded.
     public func encodeWithReferences<T: Encodable>(_ value: T) throws -> (bytes: Data, references: [TaskKey]) {
+        if let data = value as? Data { return (Self.binary(data), []) }
         let context = EncodingContext()
         let root = EncodingSlot()
         try ValueEncoder(slot: root, context: context, codingPath: []).encodeValue(value)
         let writer = MessagePackWriter()
         root.write(to: writer)
         return (writer.data(), context.references)
+    }
+
+    /// A top-level binary: its header, then the bytes, copied once (the general path copies a large value into
+    /// the packer's growing buffer and then out of it).
+    static func binary(_ data: Data) -> Data {
+        let writer = MessagePackWriter()
+        writer.writeBinaryHeader(data.count)
+        var out = Data(capacity: writer.count + data.count)
+        out.append(writer.data())
+        out.append(data)
+        return out
     }
 
     /// Encodes one value that must not contain task references.

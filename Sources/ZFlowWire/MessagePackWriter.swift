@@ -60,6 +60,9 @@ public final class MessagePackWriter {
         }
     }
 
+    /// Writes only the header of a binary of `count` bytes; the bytes must follow.
+    public func writeBinaryHeader(_ count: Int) { msgpack_pack_bin(packer, count) }
+
     /// Writes a binary value.
     public func writeBinary(_ value: Data) {
         msgpack_pack_bin(packer, value.count)

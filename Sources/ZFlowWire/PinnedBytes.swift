@@ -27,4 +27,15 @@ public final class PinnedBytes: @unchecked Sendable {
     }
 
     deinit { allocation?.deallocate() }
+
+    /// A `Data` over `bytes` without copying them, when they lie inside this object's large buffer; it keeps
+    /// this object alive. Nil for small values (copying those is cheaper than sharing).
+    public func sharedData(_ bytes: UnsafeRawBufferPointer) -> Data? {
+        guard owner != nil, let start = bytes.baseAddress, let base = buffer.baseAddress,
+            start >= base, start + bytes.count <= base + buffer.count, bytes.count > 0
+        else { return nil }
+        return Data(
+            bytesNoCopy: UnsafeMutableRawPointer(mutating: start), count: bytes.count,
+            deallocator: .custom { [self] _, _ in withExtendedLifetime(self) {} })
+    }
 }

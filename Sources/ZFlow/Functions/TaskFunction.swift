@@ -72,15 +72,22 @@ final class ArgumentList {
     private let reader = MessagePackReader(chunkSize: 512)
     private let argumentBytes: PinnedBytes
     private let root: MessagePackObject
-    private var inputReaders: [TaskKey: (MessagePackReader, PinnedBytes, MessagePackObject)] = [:]
-    private let inputs: [TaskKey: Payload]
+    /// Each input unpacked once, with the reader and pinned bytes its object points into.
+    private var inputObjects: [TaskKey: (reader: MessagePackReader, bytes: PinnedBytes, object: MessagePackObject)] = [:]
+    /// Every buffer the objects point into; large binaries in them are shared, not copied.
+    private let sources: [PinnedBytes]
     private var index = 0
 
     init(function: String, arity: Int, arguments: Payload, inputs: [TaskKey: Payload]) throws {
         self.function = function
         self.arity = arity
         self.argumentBytes = PinnedBytes(arguments.bytes)
-        self.inputs = inputs
+        for (key, payload) in inputs {
+            let reader = MessagePackReader(chunkSize: 512)
+            let pinned = PinnedBytes(payload.bytes)
+            inputObjects[key] = (reader, pinned, try reader.unpack(pinned.buffer))
+        }
+        sources = [argumentBytes] + inputObjects.values.map(\.bytes)
         root = try reader.unpack(argumentBytes.buffer)
         guard let count = root.arrayCount else {
             throw ArgumentError(description: "arguments of '\(function)' are not an array")
@@ -94,7 +101,9 @@ final class ArgumentList {
         defer { index += 1 }
         let element = root.element(index)
         do {
-            return try MessagePackDecoder().decode(type, from: element) { [self] key in try input(key) }
+            return try MessagePackDecoder().decode(
+                type, from: element, resolveReference: { [self] key in try input(key) },
+                sources: sources)
         } catch let error as DecodingError {
             throw ArgumentError(
                 description: "argument \(index + 1) of '\(function)' is not a \(T.self): \(Self.explain(error))")
@@ -104,14 +113,9 @@ final class ArgumentList {
     func finish() throws {}
 
     private func input(_ key: TaskKey) throws -> MessagePackObject {
-        if let (_, _, object) = inputReaders[key] { return object }
-        guard let payload = inputs[key] else {
+        guard let object = inputObjects[key]?.object else {
             throw ArgumentError(description: "input '\(key)' of '\(function)' is not available on this worker")
         }
-        let reader = MessagePackReader(chunkSize: 512)
-        let pinned = PinnedBytes(payload.bytes)
-        let object = try reader.unpack(pinned.buffer)
-        inputReaders[key] = (reader, pinned, object)
         return object
     }
 
