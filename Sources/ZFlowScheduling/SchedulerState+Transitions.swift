@@ -52,13 +52,13 @@ extension SchedulerState {
         if workers.isEmpty {
             // Parked until a worker registers: nothing can be said yet about which functions exist.
             setStatus(key, .noWorker)
-            noWorker.append(key)
+            noWorker.insert(key)
             return
         }
         guard let worker = chooseWorker(for: task) else {
             if !task.spec.workers.isEmpty, workers.values.contains(where: { $0.functions.contains(task.spec.function) }) {
                 setStatus(key, .noWorker)
-                noWorker.append(key)
+                noWorker.insert(key)
                 return
             }
             let known = Set(workers.values.flatMap(\.functions)).sorted()

@@ -98,8 +98,9 @@ public struct SchedulerState: Sendable {
     public internal(set) var workerByRouting: [RoutingID: WorkerID] = [:]
     /// Registered clients.
     public internal(set) var clients: [ClientID: ClientRecord] = [:]
-    /// Ready tasks parked while no worker is connected, in arrival order. Invariant: exactly the tasks in status `noWorker`.
-    public internal(set) var noWorker: OrderedSet<TaskKey> = []
+    /// Ready tasks parked until a worker that may run them registers (then assigned by priority, then
+    /// arrival). Invariant: exactly the tasks in status `noWorker`.
+    public internal(set) var noWorker: Set<TaskKey> = []
     /// Running totals.
     public internal(set) var counters = SchedulerCounters()
     /// Measured average duration per function.

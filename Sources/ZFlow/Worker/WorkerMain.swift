@@ -30,7 +30,7 @@ public struct WorkerMain: ParsableCommand {
 
     /// Heartbeat interval.
     @Option(help: "Heartbeat interval in milliseconds.")
-    var heartbeatMs: UInt64 = 500
+    var heartbeatMs: UInt64 = 1000
 
     /// Exit when standard input closes (used by LocalCluster and tests so children die with their parent).
     @Flag(help: .hidden)

@@ -22,7 +22,7 @@ public final class WorkerNode: @unchecked Sendable {
         /// Tasks handed to the executor threads at once, per thread (see `WorkerConfig.dispatchDepth`).
         public var dispatchDepth: Int = 4
         /// How often to heartbeat when otherwise quiet.
-        public var heartbeatInterval: Interval = .milliseconds(500)
+        public var heartbeatInterval: Interval = .milliseconds(1000)
         /// Largest accepted message frame, in bytes.
         public var maxMessageSize: Int64 = 1 << 31
 
@@ -176,15 +176,7 @@ private struct WorkerLoop {
             let now = MonotonicClock.now()
             if now >= nextTick {
                 perform(state.handle(.tick(now: now)))
-                if now - lastSentToScheduler >= options.heartbeatInterval, toScheduler.isEmpty {
-                    toScheduler.add(WorkerToScheduler.heartbeat)
-                    metrics.storedKeys = UInt64(store.count)
-                    metrics.storedBytes = store.values.reduce(0) { $0 + UInt64($1.count) }
-                    if metrics != reportedMetrics {
-                        toScheduler.add(WorkerToScheduler.metrics(metrics))
-                        reportedMetrics = metrics
-                    }
-                }
+                heartbeatIfDue()
                 nextTick = now + tickInterval
             }
             flush()
@@ -193,6 +185,21 @@ private struct WorkerLoop {
         for socket in peerSockets.values { socket.close() }
         peers.close()
         scheduler.close()
+    }
+
+    /// Sends a heartbeat (and changed metrics) when nothing went to the scheduler for one interval; called
+    /// from the loop's tick and, during long batches, between operations, so a busy worker is not expired.
+    mutating func heartbeatIfDue() {
+        guard MonotonicClock.now() - lastSentToScheduler >= options.heartbeatInterval else { return }
+        toScheduler.add(WorkerToScheduler.heartbeat)
+        metrics.storedKeys = UInt64(store.count)
+        metrics.storedBytes = store.values.reduce(0) { $0 + UInt64($1.count) }
+        if metrics != reportedMetrics {
+            toScheduler.add(WorkerToScheduler.metrics(metrics))
+            reportedMetrics = metrics
+        }
+        toScheduler.flush(on: scheduler, logger: logger)
+        lastSentToScheduler = MonotonicClock.now()
     }
 
     mutating func flush() {
@@ -215,7 +222,8 @@ private struct WorkerLoop {
                 logger.warning("unreadable message from the scheduler: \(error)")
                 continue
             }
-            for result in results {
+            for (index, result) in results.enumerated() {
+                if index % 1024 == 1023 { heartbeatIfDue() }
                 switch result {
                 case .success(.registered):
                     registering = false
