@@ -45,7 +45,10 @@ let package = Package(
             dependencies: ["ZFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "zflow",
-            dependencies: ["ZFlow", "ZFlowZMQ", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "ZFlow", "ZFlowZMQ", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(name: "wordcount", dependencies: ["ZFlow"], path: "examples/wordcount"),
         .executableTarget(name: "quickstart", dependencies: ["ZFlow"], path: "examples/quickstart"),
         .executableTarget(name: "custom-worker", dependencies: ["ZFlow"], path: "examples/custom-worker"),
@@ -55,7 +58,7 @@ let package = Package(
         .testTarget(
             name: "ZFlowIntegrationTests",
             dependencies: [
-                "ZFlow", "ZFlowTestKit", "ZFlowWire", "ZFlowZMQ", "ZFlowCore", "zflow-scheduler", "zflow-worker",
+                "ZFlow", "ZFlowTestKit", "ZFlowWire", "ZFlowZMQ", "ZFlowCore", "zflow-scheduler", "zflow-worker", "zflow",
             ]),
     ]
 )

@@ -22,19 +22,19 @@ public final class LocalCluster: @unchecked Sendable {
     private var nodes: [WorkerNode] = []
     private var children: [ChildProcess] = []
 
-    /// Starts a scheduler on a free loopback port and `workers` workers with `threads` threads each.
+    /// Starts a scheduler on loopback (`port` 0: a free port) and `workers` workers with `threads` threads each.
     ///
     /// - Parameter functions: what in-process workers can run (standard functions are always included).
     /// - Throws: when a socket cannot be bound or an executable cannot be found or started.
     public init(
-        workers: Int = 2, threads: Int = 1, mode: Mode = .threads, functions: [AnyTaskFunction] = [],
+        workers: Int = 2, threads: Int = 1, mode: Mode = .threads, port: Int = 0, functions: [AnyTaskFunction] = [],
         logger: Logger = LocalCluster.quietLogger
     ) throws {
         switch mode {
         case .threads:
             var options = SchedulerServer.Options()
             options.host = "127.0.0.1"
-            options.port = 0
+            options.port = port
             let server = SchedulerServer(options: options, logger: logger)
             address = try server.start().replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1")
             self.server = server
@@ -50,7 +50,7 @@ public final class LocalCluster: @unchecked Sendable {
         case .processes:
             let scheduler = try ChildProcess(
                 executable: try Self.executable("zflow-scheduler"),
-                arguments: ["--port", "0", "--host", "127.0.0.1", "--exit-with-stdin"])
+                arguments: ["--port", "\(port)", "--host", "127.0.0.1", "--exit-with-stdin"])
             children.append(scheduler)
             guard let line = scheduler.waitForLine(containing: "listening on", timeout: 10),
                 let endpoint = line.split(separator: " ").last

@@ -6,8 +6,16 @@ import ZFlow
 struct ZFlowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zflow",
-        abstract: "Drive a ZFlow cluster: benchmarks, and more to come.",
-        subcommands: [BenchCommand.self])
+        abstract: "Drive a ZFlow cluster from the shell.",
+        discussion: """
+            The scheduler address comes from --scheduler, else $ZFLOW_SCHEDULER, else tcp://127.0.0.1:8786.
+            Exit codes: 0 success; 1 a task failed or was cancelled; 3 no scheduler answered; 4 bad input file;
+            64 bad command line; `exec` exits with the command's own code.
+            """,
+        subcommands: [
+            LocalCommand.self, StatusCommand.self, WorkersCommand.self, SubmitCommand.self, MapCommand.self,
+            ExecCommand.self, CancelCommand.self, BenchCommand.self,
+        ])
 
     static func main() async {
         ProcessSignals.unblockAll()

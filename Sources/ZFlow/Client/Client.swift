@@ -70,6 +70,17 @@ public final class Client: @unchecked Sendable {
         return future
     }
 
+    /// Runs the function called `function` with untyped arguments, for callers that only know it by name
+    /// (the `zflow` command line); the result comes back as an `AnyValue`.
+    public func submit(
+        function: String, arguments: [AnyValue], key: String? = nil, priority: Int = 0, workers: [String] = []
+    ) async throws -> Future<AnyValue> {
+        let spec = try makeSpec(function, arguments, key: key, priority: priority, workers: workers)
+        let future = Future<AnyValue>(key: spec.key, client: self)
+        loop.mailbox.post(.send(.submit([spec])))
+        return future
+    }
+
     /// Runs `function` once per item; one message carries all the tasks (`priority` and `workers` as in `submit`).
     ///
     /// - Returns: one future per item, in order.
@@ -175,7 +186,12 @@ public final class Client: @unchecked Sendable {
 
     /// Cancels these tasks and everything that depends on them.
     public func cancel<R>(_ futures: [Future<R>]) async {
-        loop.mailbox.post(.send(.cancel(futures.map(\.key))))
+        await cancel(keys: futures.map(\.key))
+    }
+
+    /// Cancels tasks by key (including tasks other clients submitted) and everything that depends on them.
+    public func cancel(keys: [TaskKey]) async {
+        loop.mailbox.post(.send(.cancel(keys)))
     }
 
     /// The client's view of a key.

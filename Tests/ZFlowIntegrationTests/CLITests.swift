@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import ZFlow
+
+/// The built `zflow` binary against a real cluster.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct CLITests {
+    /// Runs `zflow` with `arguments`; returns exit status, standard output and standard error.
+    func zflow(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = TestCluster.executable("zflow")
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        let input = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test func statusSubmitMapExecAndCancel() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        _ = try await cluster.client()
+        let scheduler = ["--scheduler", cluster.address]
+
+        let status = try zflow(["status"] + scheduler)
+        #expect(status.status == 0)
+        #expect(status.out.contains("2 workers"))
+        #expect(status.out.contains("w0") && status.out.contains("w1"))
+
+        let json = try zflow(["status", "--json"] + scheduler)
+        let info = try JSONDecoder().decode(SchedulerInfo.self, from: Data(json.out.utf8))
+        #expect(info.workers.map(\.name) == ["w0", "w1"])
+
+        let workers = try zflow(["workers", "--json"] + scheduler)
+        #expect(try JSONDecoder().decode([WorkerInfo].self, from: Data(workers.out.utf8)).count == 2)
+
+        let submitted = try zflow(["submit"] + scheduler + ["add", "2", "40"])
+        #expect(submitted.status == 0)
+        #expect(submitted.out.trimmingCharacters(in: .whitespacesAndNewlines) == "42")
+
+        let failing = try zflow(["submit"] + scheduler + ["fail", "boom"])
+        #expect(failing.status == 1)
+        #expect(failing.err.contains("boom"))
+
+        let mapped = try zflow(["map"] + scheduler + ["--input", "-", "inc"], stdin: "1\n2\n3\n")
+        #expect(mapped.status == 0)
+        #expect(mapped.out.split(separator: "\n") == ["2", "3", "4"])
+
+        let exec = try zflow(["exec"] + scheduler + ["--", "sh", "-c", "echo out; echo err >&2; exit 7"])
+        #expect(exec.status == 7)
+        #expect(exec.out == "out\n")
+        #expect(exec.err.contains("err"))
+
+        let onAll = try zflow(["exec", "--on-all"] + scheduler + ["--", "echo", "hi"])
+        #expect(onAll.status == 0)
+        #expect(onAll.out.contains("[w0] hi") && onAll.out.contains("[w1] hi"))
+
+        let cancelled = try zflow(["cancel"] + scheduler + ["no-such-key"])
+        #expect(cancelled.status == 0)
+    }
+
+    @Test func noSchedulerIsOneLineAndExitCode3() throws {
+        let result = try zflow(["status", "--scheduler", "tcp://127.0.0.1:1", "--timeout", "0.5"])
+        #expect(result.status == 3)
+        #expect(result.err.split(separator: "\n").count == 1)
+        #expect(result.err.contains("tcp://127.0.0.1:1"))
+    }
+
+    @Test func badInputFileNamesTheLine() async throws {
+        let cluster = try await TestCluster(workers: 1)
+        defer { cluster.shutdown() }
+        let result = try zflow(["map", "--scheduler", cluster.address, "--input", "-", "inc"], stdin: "1\n{oops\n")
+        #expect(result.status == 4)
+        #expect(result.err.contains(":2:"))
+    }
+}
