@@ -144,10 +144,13 @@ extension SchedulerState {
         counters.tasksCompleted += 1
         let task = tasks[key]!
         let address = workers[worker]!.address
-        for client in task.wantedBy.sorted() {
+        for client in task.wantedBy.count > 1 ? task.wantedBy.sorted() : Array(task.wantedBy) {
             actions.append(.toClient(client, .taskFinished(key: key, nbytes: nbytes, holders: [address])))
         }
-        for dependent in task.dependents.sorted(by: { tasks[$0]!.order < tasks[$1]!.order }) {
+        let dependents =
+            task.dependents.count > 1
+            ? task.dependents.sorted(by: { tasks[$0]!.order < tasks[$1]!.order }) : Array(task.dependents)
+        for dependent in dependents {
             guard tasks[dependent]!.status == .waiting else { continue }
             tasks[dependent]!.waitingOn.remove(key)
             if tasks[dependent]!.waitingOn.isEmpty { makeReady(dependent) }

@@ -81,11 +81,22 @@ public struct SchedulerState: Sendable {
         /// State after (nil: forgotten).
         public var to: TaskStatus?
         /// The event that caused it.
-        public var stimulus: String
+        public var stimulus: Stimulus
         /// `key: from → to (stimulus)`.
         public var description: String {
             "\(key): \(from?.rawValue ?? "new") → \(to?.rawValue ?? "forgotten") (\(stimulus))"
         }
+    }
+
+    /// Names the event that caused a transition: its kind (the operation's wire name, or `tick`) and its
+    /// sequence number. Built without formatting, since every event on the hot path makes one.
+    public struct Stimulus: Sendable, Equatable, CustomStringConvertible {
+        /// The operation's wire name, or `tick`.
+        public var kind: String
+        /// The event's sequence number in this scheduler.
+        public var number: UInt64
+        /// `kind-number`.
+        public var description: String { "\(kind)-\(number)" }
     }
 
     /// Behaviour knobs.
@@ -110,7 +121,7 @@ public struct SchedulerState: Sendable {
 
     var nextOrder: UInt64 = 0
     var nextRun: UInt64 = 0
-    var stimulus = ""
+    var stimulus = Stimulus(kind: "", number: 0)
     var stimulusCounter: UInt64 = 0
     var now = Instant.zero
     var actions: [SchedulerAction] = []
@@ -130,11 +141,11 @@ public struct SchedulerState: Sendable {
         switch event {
         case .fromWorker(let routing, let message, let now):
             self.now = now
-            stimulus = "\(message.op)-\(stimulusCounter)"
+            stimulus = Stimulus(kind: message.op, number: stimulusCounter)
             onWorkerMessage(routing, message)
         case .fromClient(let client, let message, let now):
             self.now = now
-            stimulus = "\(message.op)-\(stimulusCounter)"
+            stimulus = Stimulus(kind: message.op, number: stimulusCounter)
             onClientMessage(client, message)
         case .rejectedFromWorker(let routing, let violation, let now):
             self.now = now
@@ -146,7 +157,7 @@ public struct SchedulerState: Sendable {
             actions.append(.toClient(client, .error(violation)))
         case .tick(let now):
             self.now = now
-            stimulus = "tick-\(stimulusCounter)"
+            stimulus = Stimulus(kind: "tick", number: stimulusCounter)
             onTick()
         }
         return actions

@@ -14,6 +14,10 @@ public final class MessagePackWriter {
     public init() {
         buffer = .allocate(capacity: 1)
         msgpack_sbuffer_init(buffer)
+        // msgpack-c's first write would allocate 8 KiB; most values ZFlow packs (one task's arguments or
+        // result) are tens of bytes, so start small and let the buffer double as needed.
+        buffer.pointee.data = malloc(256)?.assumingMemoryBound(to: CChar.self)
+        buffer.pointee.alloc = buffer.pointee.data == nil ? 0 : 256
         packer = .allocate(capacity: 1)
         cmsgpack_packer_init_sbuffer(packer, buffer)
     }

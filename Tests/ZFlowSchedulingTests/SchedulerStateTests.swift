@@ -593,8 +593,8 @@ struct SchedulerStateTests {
         let story = h.state.story("a")
         #expect(story.map(\.from) == [nil, .waiting, .processing, .memory])
         #expect(story.map(\.to) == [.waiting, .processing, .memory, nil])
-        #expect(story.map { $0.stimulus.hasPrefix("submit-") } == [true, true, false, false])
-        #expect(story[2].stimulus.hasPrefix("task-finished-"))
-        #expect(story[3].stimulus.hasPrefix("release-"))
+        #expect(story.map { $0.stimulus.description.hasPrefix("submit-") } == [true, true, false, false])
+        #expect(story[2].stimulus.description.hasPrefix("task-finished-"))
+        #expect(story[3].stimulus.description.hasPrefix("release-"))
     }
 }
