@@ -12,11 +12,13 @@ public struct TaskSpec: Hashable, Sendable {
     public var priority: Int
     /// Names of the workers allowed to run it; empty means any worker.
     public var workers: [WorkerID]
+    /// How many more times a failed run is tried again (on any allowed worker) before the task errs.
+    public var retries: Int
 
     /// Describes a task.
     public init(
         key: TaskKey, function: String, arguments: Payload, dependencies: [TaskKey] = [], priority: Int = 0,
-        workers: [WorkerID] = []
+        workers: [WorkerID] = [], retries: Int = 0
     ) {
         self.key = key
         self.function = function
@@ -24,6 +26,7 @@ public struct TaskSpec: Hashable, Sendable {
         self.dependencies = dependencies
         self.priority = priority
         self.workers = workers
+        self.retries = retries
     }
 }
 

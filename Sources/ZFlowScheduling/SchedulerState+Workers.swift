@@ -93,7 +93,12 @@ extension SchedulerState {
             actions.append(.toWorker(workers[worker]!.routing, .freeKeys([key])))
             return
         }
-        err(key, error)
+        guard task.spec.retries > 0 else {
+            err(key, error)
+            return
+        }
+        tasks[key]!.spec.retries -= 1
+        reschedule(key, tellWorker: true)
     }
 
     /// A worker could not get `key` from `holder`: correct the map, and take back the tasks that needed it.

@@ -25,7 +25,7 @@ extension OperationWriter {
 
     /// Writes a `TaskSpec` as a map.
     public func taskSpec(_ spec: TaskSpec) {
-        header.writeMapHeader(spec.workers.isEmpty ? 5 : 6)
+        header.writeMapHeader(5 + (spec.workers.isEmpty ? 0 : 1) + (spec.retries == 0 ? 0 : 1))
         key("key")
         header.write(spec.key.rawValue)
         key("function")
@@ -39,6 +39,10 @@ extension OperationWriter {
         if !spec.workers.isEmpty {
             key("workers")
             strings(spec.workers) { $0.rawValue }
+        }
+        if spec.retries != 0 {
+            key("retries")
+            header.write(spec.retries)
         }
     }
 
@@ -94,7 +98,8 @@ extension OperationReader {
             key: TaskKey(try fields.string("key")), function: try fields.string("function"),
             arguments: try fields.payload("args"), dependencies: try fields.strings("deps").map { TaskKey($0) },
             priority: try fields.int("priority", default: 0),
-            workers: fields.optional("workers") == nil ? [] : try fields.strings("workers").map { WorkerID($0) })
+            workers: fields.optional("workers") == nil ? [] : try fields.strings("workers").map { WorkerID($0) },
+            retries: max(0, try fields.int("retries", default: 0)))
     }
 
     /// Reads an array of `[key, nbytes]`.

@@ -83,3 +83,71 @@ struct CLITests {
         #expect(result.err.contains(":2:"))
     }
 }
+
+/// `zflow run` on graph files.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct GraphRunTests {
+    let cli = CLITests()
+
+    func write(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("zflow-graph-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func theExampleGraphRuns() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/graphs/pipeline.yaml").path
+        let result = try cli.zflow(["run", "--scheduler", cluster.address, example])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains("total: 10"))
+        #expect(result.out.contains("doubled: 20"))
+        #expect(result.out.contains("system: Linux"))
+        #expect(result.err.contains("done   doubled"))
+    }
+
+    @Test func aFailingTaskNamesItselfItsErrorAndWhatDidNotRun() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let path = try write(
+            """
+            tasks:
+              ok:
+                function: inc
+                args: [1]
+              broken:
+                shell: "echo oh no >&2; exit 3"
+              after:
+                function: identity
+                args: [$broken]
+              later:
+                function: add
+                args: [$after, $ok]
+            """)
+        let result = try cli.zflow(["run", "--scheduler", cluster.address, path])
+        #expect(result.status == 1)
+        let last = result.err.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.contains("task 'broken' failed"))
+        #expect(last.contains("exit code 3: oh no"))
+        #expect(last.contains("after") && last.contains("later"))
+    }
+
+    @Test func malformedFilesNameTheLineAndTheProblem() async throws {
+        let cases: [(String, String)] = [
+            ("tasks:\n  a:\n    function: inc\n    args: [1\n", "not valid YAML"),
+            ("tasks:\n  a:\n    function: inc\n  b:\n    function: add\n    args: [$a, $zz]\n", ":4: task 'b' refers to '$zz'"),
+            ("tasks:\n  a:\n    functoin: inc\n", ":3: task 'a': unknown key 'functoin'"),
+            ("tasks:\n  a:\n    function: identity\n    args: [$b]\n  b:\n    function: identity\n    args: [$a]\n", "cycle"),
+            ("jobs: {}\n", ":1: unknown top-level key 'jobs'"),
+        ]
+        for (text, expected) in cases {
+            let path = try write(text)
+            let result = try cli.zflow(["run", "--scheduler", "tcp://127.0.0.1:1", "--timeout", "0.5", path])
+            #expect(result.status == 4, "\(expected): \(result.err)")
+            #expect(result.err.contains(expected), "expected '\(expected)' in: \(result.err)")
+            #expect(result.err.split(separator: "\n").count == 1)
+        }
+    }
+}

@@ -598,3 +598,39 @@ struct SchedulerStateTests {
         #expect(story[3].stimulus.description.hasPrefix("release-"))
     }
 }
+
+@Suite("SchedulerState retries and restrictions")
+struct SchedulerRetryTests {
+    @Test func aFailedRunIsRetriedThenErrs() {
+        var h = SchedulerHarness()
+        h.registerWorker(w1)
+        h.registerClient(c1)
+        var spec = TaskSpec.dummy("a")
+        spec.retries = 1
+        h.submit([spec])
+        let firstRun = h.runID(of: "a")
+        let retried = h.fail("a", error: .dummy(key: "a"))
+        #expect(retried.count == 2, "free-keys for the failed run, then a new compute-task: \(retried)")
+        #expect(h.state.tasks["a"]?.status == .processing)
+        #expect(h.runID(of: "a") != firstRun)
+        #expect(h.state.tasks["a"]?.spec.retries == 0)
+        let final = h.fail("a", error: .dummy(key: "a"))
+        guard case .toClient(c1, .taskErred(key: "a", _))? = final.first else {
+            Issue.record("expected task-erred after the last retry, got \(final)")
+            return
+        }
+    }
+
+    @Test func aRestrictionNoWorkerSatisfiesParksTheTaskUntilOneArrives() {
+        var h = SchedulerHarness()
+        h.registerWorker(w1)
+        h.registerClient(c1)
+        var spec = TaskSpec.dummy("a")
+        spec.workers = [w2]
+        #expect(h.submit([spec]).isEmpty)
+        #expect(h.state.tasks["a"]?.status == .noWorker)
+        let actions = h.registerWorker(w2)
+        #expect(actions.contains { if case .toWorker(.worker(w2), .computeTask) = $0 { return true } else { return false } })
+        #expect(h.worker(of: "a") == w2)
+    }
+}

@@ -56,15 +56,16 @@ public final class Client: @unchecked Sendable {
     ///   - key: the task's key (default: a unique key made from the function's name).
     ///   - priority: larger runs earlier.
     ///   - workers: names of the workers allowed to run it (empty: any).
+    ///   - retries: how many times a failed run is tried again before the future fails.
     /// - Returns: a future of the result, at once; the task runs in the background.
     /// - Throws: `ClientError.codec` when an argument cannot be encoded.
     public func submit<each P: TaskArgument, R>(
         _ function: TaskFunction<repeat (each P).Value, R>, _ arguments: repeat each P, key: String? = nil,
-        priority: Int = 0, workers: [String] = []
+        priority: Int = 0, workers: [String] = [], retries: Int = 0
     ) async throws -> Future<R> {
         var values: [any Encodable] = []
         for argument in repeat each arguments { values.append(argument) }
-        let spec = try makeSpec(function.name, values, key: key, priority: priority, workers: workers)
+        let spec = try makeSpec(function.name, values, key: key, priority: priority, workers: workers, retries: retries)
         let future = Future<R>(key: spec.key, client: self)
         loop.mailbox.post(.send(.submit([spec])))
         return future
@@ -73,9 +74,10 @@ public final class Client: @unchecked Sendable {
     /// Runs the function called `function` with untyped arguments, for callers that only know it by name
     /// (the `zflow` command line); the result comes back as an `AnyValue`.
     public func submit(
-        function: String, arguments: [AnyValue], key: String? = nil, priority: Int = 0, workers: [String] = []
+        function: String, arguments: [AnyArgument], key: String? = nil, priority: Int = 0, workers: [String] = [],
+        retries: Int = 0
     ) async throws -> Future<AnyValue> {
-        let spec = try makeSpec(function, arguments, key: key, priority: priority, workers: workers)
+        let spec = try makeSpec(function, arguments, key: key, priority: priority, workers: workers, retries: retries)
         let future = Future<AnyValue>(key: spec.key, client: self)
         loop.mailbox.post(.send(.submit([spec])))
         return future
@@ -98,7 +100,7 @@ public final class Client: @unchecked Sendable {
     }
 
     func makeSpec(
-        _ function: String, _ values: [any Encodable], key: String?, priority: Int, workers: [String]
+        _ function: String, _ values: [any Encodable], key: String?, priority: Int, workers: [String], retries: Int = 0
     ) throws -> TaskSpec {
         let encoded: (bytes: Data, references: [TaskKey])
         do {
@@ -109,7 +111,7 @@ public final class Client: @unchecked Sendable {
         return TaskSpec(
             key: TaskKey(key ?? "\(function)-\(tag)-\(counter.next())"), function: function,
             arguments: Payload(encoded.bytes), dependencies: encoded.references, priority: priority,
-            workers: workers.map { WorkerID($0) })
+            workers: workers.map { WorkerID($0) }, retries: retries)
     }
 
     // MARK: - Results

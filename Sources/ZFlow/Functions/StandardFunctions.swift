@@ -10,6 +10,19 @@ public struct ShellResult: Codable, Hashable, Sendable, TaskValue {
     public var exitCode: Int32
 }
 
+/// A shell command run by `command` exited with a non-zero code.
+public struct CommandFailed: Error, CustomStringConvertible {
+    /// Its exit code.
+    public let exitCode: Int32
+    /// What it printed on standard error.
+    public let stderr: String
+    /// `exit code N: <last line of stderr>`.
+    public var description: String {
+        let last = stderr.split(separator: "\n").last.map(String.init) ?? ""
+        return "exit code \(exitCode)" + (last.isEmpty ? "" : ": \(last)")
+    }
+}
+
 /// A function failed on purpose (`fail`), for testing error paths.
 public struct RequestedFailure: Error, CustomStringConvertible {
     /// The message given.
@@ -40,6 +53,13 @@ public enum StandardFunctions {
     public static let length = TaskFunction("length") { (data: Data) in data.count }
     /// Runs `/bin/sh -c COMMAND` and returns its output and exit code.
     public static let shell = TaskFunction("shell") { (command: String) in try ShellCommand.run(command) }
+    /// Runs `/bin/sh -c COMMAND` and returns its standard output; a non-zero exit fails the task
+    /// (`CommandFailed`), so tasks that depend on it do not run.
+    public static let command = TaskFunction("command") { (command: String) -> String in
+        let result = try ShellCommand.run(command)
+        guard result.exitCode == 0 else { throw CommandFailed(exitCode: result.exitCode, stderr: result.stderr) }
+        return result.stdout
+    }
     /// Reads a text file on the worker.
     public static let readFile = TaskFunction("read-file") { (path: String) in
         try String(contentsOfFile: path, encoding: .utf8)
@@ -63,7 +83,7 @@ public enum StandardFunctions {
     public static var registry: FunctionRegistry {
         FunctionRegistry([
             identity.erased, inc.erased, add.erased, sum.erased, sleep.erased, bytes.erased, length.erased,
-            shell.erased, readFile.erased, countWords.erased, countFileWords.erased, mergeCounts.erased, fail.erased,
+            shell.erased, command.erased, readFile.erased, countWords.erased, countFileWords.erased, mergeCounts.erased, fail.erased,
         ])
     }
 }

@@ -26,7 +26,7 @@ struct SubmitCommand: AsyncParsableCommand {
         let client = try await cluster.connect()
         defer { client.close() }
         let future = try await client.submit(
-            function: function, arguments: arguments.map(parseArgument), key: key, priority: priority)
+            function: function, arguments: arguments.map { .value(parseArgument($0)) }, key: key, priority: priority)
         do {
             let value = try await future.result()
             print(cluster.json ? jsonLine(["key": AnyValue.string(future.key.rawValue), "result": value]) : jsonLine(value))
@@ -70,7 +70,7 @@ struct MapCommand: AsyncParsableCommand {
         let client = try await cluster.connect()
         defer { client.close() }
         var futures: [Future<AnyValue>] = []
-        for item in items { futures.append(try await client.submit(function: function, arguments: [item])) }
+        for item in items { futures.append(try await client.submit(function: function, arguments: [.value(item)])) }
         let progress = ProgressBar(total: futures.count)
         var failed = 0
         for await future in client.asCompleted(futures) {
