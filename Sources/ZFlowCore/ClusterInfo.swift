@@ -40,11 +40,14 @@ public struct WorkerInfo: Hashable, Sendable, Codable {
     public var tasksCompleted: UInt64
     /// What it last reported about itself.
     public var metrics: WorkerMetrics
+    /// Its data directory (`zflow-worker --data-dir`), if any.
+    public var dataDirectory: String?
 
     /// Describes a worker.
     public init(
         name: String, address: String, nthreads: Int, processing: Int, keysHeld: Int, bytesHeld: UInt64,
-        functions: [String], lastSeenMilliseconds: UInt64, tasksCompleted: UInt64 = 0, metrics: WorkerMetrics = WorkerMetrics()
+        functions: [String], lastSeenMilliseconds: UInt64, tasksCompleted: UInt64 = 0, metrics: WorkerMetrics = WorkerMetrics(),
+        dataDirectory: String? = nil
     ) {
         self.name = name
         self.address = address
@@ -56,6 +59,7 @@ public struct WorkerInfo: Hashable, Sendable, Codable {
         self.lastSeenMilliseconds = lastSeenMilliseconds
         self.tasksCompleted = tasksCompleted
         self.metrics = metrics
+        self.dataDirectory = dataDirectory
     }
 }
 

@@ -14,11 +14,14 @@ public struct WorkerRegistration: Hashable, Sendable {
     public var version: Int
     /// Results it already holds (after a reconnect).
     public var held: [KeySize]
+    /// A directory of input files only this worker (or workers sharing it) can read, if it has one.
+    public var dataDirectory: String?
 
     /// Describes a worker.
     public init(
         name: WorkerID, nthreads: Int, functions: [String], address: PeerAddress,
-        heartbeatInterval: Interval, version: Int = ProtocolVersion.current, held: [KeySize] = []
+        heartbeatInterval: Interval, version: Int = ProtocolVersion.current, held: [KeySize] = [],
+        dataDirectory: String? = nil
     ) {
         self.name = name
         self.nthreads = nthreads
@@ -27,6 +30,7 @@ public struct WorkerRegistration: Hashable, Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.version = version
         self.held = held
+        self.dataDirectory = dataDirectory
     }
 }
 

@@ -160,7 +160,7 @@ extension SchedulerState {
                 name: worker.id.rawValue, address: worker.address.rawValue, nthreads: worker.nthreads,
                 processing: worker.processing.count, keysHeld: worker.held.count, bytesHeld: worker.bytesHeld,
                 functions: worker.functions.sorted(), lastSeenMilliseconds: (now - worker.lastSeen).milliseconds,
-                tasksCompleted: worker.tasksCompleted, metrics: worker.metrics)
+                tasksCompleted: worker.tasksCompleted, metrics: worker.metrics, dataDirectory: worker.dataDirectory)
         }
         var counts: [String: Int] = [:]
         for status in TaskStatus.allCases { counts[status.rawValue] = 0 }

@@ -55,6 +55,7 @@ extension SchedulerState {
             id: registration.name, routing: routing, address: registration.address, nthreads: registration.nthreads,
             functions: Set(registration.functions),
             heartbeatInterval: max(registration.heartbeatInterval, config.minimumHeartbeatInterval), lastSeen: now)
+        workers[registration.name]!.dataDirectory = registration.dataDirectory
         workerByRouting[routing] = registration.name
         actions.append(.toWorker(routing, .registered))
         var unknown: [TaskKey] = []

@@ -62,6 +62,8 @@ public struct SchedulerState: Sendable {
         public var tasksCompleted: UInt64 = 0
         /// What it last reported about itself.
         public var metrics = WorkerMetrics()
+        /// Its data directory, if it has one.
+        public var dataDirectory: String?
     }
 
     /// A connected client.

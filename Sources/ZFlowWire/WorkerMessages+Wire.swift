@@ -14,7 +14,9 @@ extension WorkerToScheduler: WireMessage {
             w.key("heartbeat_ms"); h.write(r.heartbeatInterval.milliseconds)
             w.key("version"); h.write(r.version)
             w.key("held"); w.keySizes(r.held)
-            return 7
+            guard let directory = r.dataDirectory else { return 7 }
+            w.key("data_dir"); h.write(directory)
+            return 8
         case .taskFinished(let key, let runID, let nbytes, let duration):
             w.key("key"); h.write(key.rawValue)
             w.key("run"); h.write(runID.rawValue)
@@ -47,7 +49,8 @@ extension WorkerToScheduler: WireMessage {
                     name: WorkerID(try r.string("name")), nthreads: try r.int("nthreads"),
                     functions: try r.strings("functions"), address: PeerAddress(try r.string("address")),
                     heartbeatInterval: .milliseconds(try r.uint("heartbeat_ms")), version: try r.int("version"),
-                    held: try r.keySizes("held")))
+                    held: try r.keySizes("held"),
+                    dataDirectory: r.optional("data_dir") == nil ? nil : try r.string("data_dir")))
         case "task-finished":
             return .taskFinished(
                 key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")), nbytes: try r.uint("nbytes"),

@@ -151,3 +151,66 @@ struct GraphRunTests {
         }
     }
 }
+
+/// `zflow wordcount` against a plain count, and data locality by `--data-dir`.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct WordCountTests {
+    let cli = CLITests()
+    let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples/wordcount/corpus")
+
+    @Test func countsEqualAPlainSingleProcessCount() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let result = try cli.zflow(["wordcount", "--json", "--top", "1000", "--scheduler", cluster.address, corpus.path])
+        #expect(result.status == 0, "\(result.err)")
+        struct Report: Decodable {
+            struct Entry: Decodable { let word: String; let count: Int }
+            let files: Int
+            let words: Int
+            let distinct: Int
+            let top: [Entry]
+        }
+        let report = try JSONDecoder().decode(Report.self, from: Data(result.out.utf8))
+        var expected: [String: Int] = [:]
+        let files = try FileManager.default.contentsOfDirectory(atPath: corpus.path).filter { $0.hasSuffix(".txt") }
+        for file in files {
+            let text = try String(contentsOf: corpus.appendingPathComponent(file), encoding: .utf8)
+            var word = ""
+            for character in text.lowercased() + " " {
+                if character.isLetter || character.isNumber || character == "'" {
+                    word.append(character)
+                } else if !word.isEmpty {
+                    expected[word, default: 0] += 1
+                    word = ""
+                }
+            }
+        }
+        #expect(report.files == files.count)
+        #expect(report.words == expected.values.reduce(0, +))
+        #expect(report.distinct == expected.count)
+        #expect(Dictionary(uniqueKeysWithValues: report.top.map { ($0.word, $0.count) }) == expected)
+    }
+
+    @Test func aFileInAWorkersDataDirectoryIsCountedOnThatWorker() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zflow-data-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "only here only here".write(to: directory.appendingPathComponent("local.txt"), atomically: true, encoding: .utf8)
+        let cluster = try await TestCluster(workers: 0)
+        defer { cluster.shutdown() }
+        try cluster.startWorker(name: "w0")
+        try cluster.startWorker(name: "w1", extra: ["--data-dir", directory.path])
+        let client = try await cluster.client()
+        for _ in 0..<3 {
+            let result = try cli.zflow(["wordcount", "--scheduler", cluster.address, directory.appendingPathComponent("local.txt").path])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(result.out.contains("only 2") && result.out.contains("here 2"))
+        }
+        let info = try await cluster.waitForInfo(client, "w1 reports its three runs") { info in
+            info.workers.first { $0.name == "w1" }?.metrics.executed == 3
+        }
+        #expect(info.workers.first { $0.name == "w1" }?.dataDirectory == directory.standardizedFileURL.path)
+        #expect(info.workers.first { $0.name == "w0" }?.tasksCompleted == 0, "w0 has no such directory")
+    }
+}

@@ -29,10 +29,11 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Starts one more worker process.
-    func startWorker(name: String, threads: Int = 1, heartbeatMs: Int = 200) throws {
+    func startWorker(name: String, threads: Int = 1, heartbeatMs: Int = 200, extra: [String] = []) throws {
         workers[name] = try ChildProcess(
             executable: Self.executable("zflow-worker"),
-            arguments: [address, "--name", name, "--nthreads", "\(threads)", "--heartbeat-ms", "\(heartbeatMs)", "--exit-with-stdin"],
+            arguments: [address, "--name", name, "--nthreads", "\(threads)", "--heartbeat-ms", "\(heartbeatMs)", "--exit-with-stdin"]
+                + extra,
             quiet: true)
     }
 

@@ -16,14 +16,8 @@ public indirect enum AnyArgument: Encodable, Sendable {
         switch self {
         case .value(let value): try value.encode(to: encoder)
         case .future(let future): try future.encode(to: encoder)
-        case .array(let items):
-            var container = encoder.unkeyedContainer()
-            for item in items { try container.encode(item) }
-        case .object(let members):
-            var container = encoder.container(keyedBy: AnyKey.self)
-            for (key, value) in members.sorted(by: { $0.key < $1.key }) {
-                try container.encode(value, forKey: AnyKey(stringValue: key)!)
-            }
+        case .array(let items): try encoder.encodeList(items)
+        case .object(let members): try encoder.encodeMembers(members)
         }
     }
 }

@@ -62,14 +62,8 @@ public enum AnyValue: Codable, Hashable, Sendable, TaskValue, CustomStringConver
         case .bytes(let value):
             var container = encoder.singleValueContainer()
             try container.encode(value)
-        case .array(let items):
-            var container = encoder.unkeyedContainer()
-            for item in items { try container.encode(item) }
-        case .object(let members):
-            var container = encoder.container(keyedBy: AnyKey.self)
-            for (key, value) in members.sorted(by: { $0.key < $1.key }) {
-                try container.encode(value, forKey: AnyKey(stringValue: key)!)
-            }
+        case .array(let items): try encoder.encodeList(items)
+        case .object(let members): try encoder.encodeMembers(members)
         }
     }
 
@@ -95,4 +89,20 @@ struct AnyKey: CodingKey {
     var intValue: Int? { nil }
     init?(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { stringValue = String(intValue) }
+}
+
+extension Encoder {
+    /// Encodes a list of values as an array.
+    func encodeList<T: Encodable>(_ items: [T]) throws {
+        var container = unkeyedContainer()
+        for item in items { try container.encode(item) }
+    }
+
+    /// Encodes string-keyed members as a map, keys in sorted order (so equal values encode to equal bytes).
+    func encodeMembers<T: Encodable>(_ members: [String: T]) throws {
+        var container = container(keyedBy: AnyKey.self)
+        for (key, value) in members.sorted(by: { $0.key < $1.key }) {
+            try container.encode(value, forKey: AnyKey(stringValue: key)!)
+        }
+    }
 }

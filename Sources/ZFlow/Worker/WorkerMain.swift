@@ -28,6 +28,10 @@ public struct WorkerMain: ParsableCommand {
     @Option(help: "Interface for the peer socket, advertised to other workers.")
     var host: String = "127.0.0.1"
 
+    /// The worker's data directory.
+    @Option(help: "A directory of input files this worker can read (advertised, for data locality).")
+    var dataDir: String?
+
     /// Heartbeat interval.
     @Option(help: "Heartbeat interval in milliseconds.")
     var heartbeatMs: UInt64 = 1000
@@ -63,6 +67,7 @@ public struct WorkerMain: ParsableCommand {
         var options = WorkerNode.Options(scheduler: scheduler, name: name, nthreads: nthreads)
         options.host = host
         options.heartbeatInterval = .milliseconds(max(heartbeatMs, 10))
+        options.dataDirectory = dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let node = WorkerNode(options: options, functions: Self.registry)
         let address: String
         do {

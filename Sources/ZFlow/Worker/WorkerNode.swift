@@ -25,6 +25,8 @@ public final class WorkerNode: @unchecked Sendable {
         public var heartbeatInterval: Interval = .milliseconds(1000)
         /// Largest accepted message frame, in bytes.
         public var maxMessageSize: Int64 = 1 << 31
+        /// A directory of input files this worker can read, advertised to the scheduler and clients.
+        public var dataDirectory: String?
 
         /// Options for a worker of `scheduler`.
         public init(scheduler: String, name: String? = nil, nthreads: Int = 1) {
@@ -136,7 +138,7 @@ private struct WorkerLoop {
     var registration: WorkerRegistration {
         WorkerRegistration(
             name: WorkerID(options.name), nthreads: options.nthreads, functions: functions.names, address: address,
-            heartbeatInterval: options.heartbeatInterval, held: state.held)
+            heartbeatInterval: options.heartbeatInterval, held: state.held, dataDirectory: options.dataDirectory)
     }
 
     mutating func run() {
