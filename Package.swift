@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "zflow",
             dependencies: [
-                "ZFlow", "ZFlowZMQ", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ZFlow", "ZFlowZMQ", "ZFlowScheduling", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]),

@@ -94,7 +94,7 @@ extension SchedulerState {
     }
 
     mutating func onScattered(_ client: ClientID, _ workerID: WorkerID, _ keys: [KeySize]) {
-        guard let worker = workers[workerID] else {
+        guard let address = workers[workerID]?.address else {
             for item in keys {
                 actions.append(
                     .toClient(
@@ -133,7 +133,7 @@ extension SchedulerState {
             record(item.key, from: nil, to: .memory)
             workers[workerID]!.held.insert(item.key)
             workers[workerID]!.bytesHeld += item.nbytes
-            actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: item.nbytes, holders: [worker.address])))
+            actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: item.nbytes, holders: [address])))
         }
     }
 

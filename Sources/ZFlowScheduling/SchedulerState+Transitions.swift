@@ -215,9 +215,9 @@ extension SchedulerState {
             freeHolders(task)
             tasks[key]!.holders = []
         case .processing:
-            if let worker = task.processingOn, let record = workers[worker] {
+            if let worker = task.processingOn, let routing = workers[worker]?.routing {
                 workers[worker]!.processing.remove(key)
-                actions.append(.toWorker(record.routing, .freeKeys([key])))
+                actions.append(.toWorker(routing, .freeKeys([key])))
             }
             tasks[key]!.processingOn = nil
             tasks[key]!.runID = nil
@@ -232,10 +232,12 @@ extension SchedulerState {
     /// Tells every holder of `task` to drop its result.
     mutating func freeHolders(_ task: SchedulerTask) {
         for holder in task.holders {
-            guard let record = workers[holder] else { continue }
+            // Read only what is needed: a copy of the whole record would share its sets and make the removal
+            // below copy them (O(keys held) per task).
+            guard let routing = workers[holder]?.routing else { continue }
             workers[holder]!.held.remove(task.key)
-            workers[holder]!.bytesHeld -= min(task.nbytes, record.bytesHeld)
-            actions.append(.toWorker(record.routing, .freeKeys([task.key])))
+            workers[holder]!.bytesHeld -= min(task.nbytes, workers[holder]!.bytesHeld)
+            actions.append(.toWorker(routing, .freeKeys([task.key])))
         }
     }
 
@@ -243,9 +245,9 @@ extension SchedulerState {
     mutating func forget(_ key: TaskKey) {
         guard let task = tasks.removeValue(forKey: key) else { return }
         record(key, from: task.status, to: nil)
-        if let worker = task.processingOn, let record = workers[worker] {
+        if let worker = task.processingOn, let routing = workers[worker]?.routing {
             workers[worker]!.processing.remove(key)
-            actions.append(.toWorker(record.routing, .freeKeys([key])))
+            actions.append(.toWorker(routing, .freeKeys([key])))
         }
         freeHolders(task)
         if task.status == .noWorker { noWorker.remove(key) }

@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// The workloads there are.
     enum Workload: String, CaseIterable, ExpressibleByArgument {
-        case throughput, latency, transfer, zmq, tree, graph
+        case throughput, latency, transfer, zmq, tree, graph, core
     }
 
     @Flag(help: "One JSON object per workload, one per line.")
@@ -51,6 +51,7 @@ struct BenchCommand: AsyncParsableCommand {
             case .zmq: results = [try bench.rawPush(megabytes: 64), try bench.rawPush(megabytes: 512)]
             case .tree: results = [try await bench.tree(leaves: 1 << 14)]
             case .graph: results = [try await bench.graph(tasks: 200_000)]
+            case .core: results = [bench.schedulerCore(tasks: 100_000)]
             }
             for result in results {
                 print(json ? result.jsonLine : result.humanLine)

@@ -1,0 +1,44 @@
+import Foundation
+import ZFlow
+import ZFlowScheduling
+
+/// The pure state machines alone, without sockets or codecs: the ceiling the shells can reach.
+extension Benchmarks {
+    /// Submits `tasks` independent tasks to a `SchedulerState` with one worker, finishes them, releases them.
+    func schedulerCore(tasks count: Int) -> BenchResult {
+        var samples: [Double] = []
+        let now = Instant(nanoseconds: 1)
+        for _ in 0..<runs {
+            var state = SchedulerState()
+            let routing = RoutingID("worker:w0:bench")
+            _ = state.handle(
+                .fromWorker(
+                    routing,
+                    .register(
+                        WorkerRegistration(
+                            name: "w0", nthreads: 1, functions: ["inc"], address: PeerAddress("tcp://127.0.0.1:1"),
+                            heartbeatInterval: .seconds(3600))), now: now))
+            _ = state.handle(.fromClient("client:bench", .register(version: ProtocolVersion.current), now: now))
+            let specs = (0..<count).map {
+                TaskSpec(key: TaskKey("inc-bench-\($0)"), function: "inc", arguments: Payload([0x91, 0x01]))
+            }
+            let start = ContinuousClock.now
+            var runs: [(TaskKey, RunID)] = []
+            runs.reserveCapacity(count)
+            for action in state.handle(.fromClient("client:bench", .submit(specs), now: now)) {
+                if case .toWorker(_, .computeTask(let assignment)) = action { runs.append((assignment.key, assignment.runID)) }
+            }
+            for (key, run) in runs {
+                _ = state.handle(
+                    .fromWorker(routing, .taskFinished(key: key, runID: run, nbytes: 1, duration: Interval(nanoseconds: 1000)), now: now))
+            }
+            _ = state.handle(.fromClient("client:bench", .release(specs.map(\.key)), now: now))
+            let elapsed = ContinuousClock.now - start
+            samples.append(Double(count) / (Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)))
+            precondition(runs.count == count && state.tasks.isEmpty, "the core did not run every task")
+        }
+        return BenchResult(
+            name: "scheduler-core", detail: "SchedulerState alone: submit, finish and release \(count) tasks",
+            unit: "tasks/s", samples: samples)
+    }
+}
