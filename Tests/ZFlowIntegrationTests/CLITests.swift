@@ -214,3 +214,26 @@ struct WordCountTests {
         #expect(info.workers.first { $0.name == "w0" }?.tasksCompleted == 0, "w0 has no such directory")
     }
 }
+
+/// Every subcommand answers `--help` with its purpose (a snapshot of the command tree).
+@Suite struct CLIHelpTests {
+    @Test func everySubcommandHasHelp() throws {
+        let cli = CLITests()
+        let root = try cli.zflow(["--help"])
+        #expect(root.status == 0)
+        let expected: [(String, String)] = [
+            ("local", "Start a scheduler and N workers"), ("status", "Show the workers"), ("workers", "List the workers"),
+            ("submit", "Run one registered function"), ("map", "Run a function once per line"),
+            ("exec", "Run a shell command"), ("run", "Run a task graph"), ("cancel", "Cancel tasks by key"),
+            ("wordcount", "Count the words of files"), ("bench", "Measure throughput"),
+        ]
+        for (command, abstract) in expected {
+            #expect(root.out.contains(command), "root help lists \(command)")
+            let help = try cli.zflow([command, "--help"])
+            #expect(help.status == 0)
+            #expect(help.out.contains(abstract), "\(command) --help: \(help.out.prefix(200))")
+        }
+        let usage = try cli.zflow(["submit"])
+        #expect(usage.status == 64, "a missing argument is a usage error")
+    }
+}

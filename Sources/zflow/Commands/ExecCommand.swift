@@ -13,7 +13,7 @@ struct ExecCommand: AsyncParsableCommand {
     @Flag(help: "Run it once on every worker (output prefixed with the worker's name).")
     var onAll = false
 
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.")
     var command: [String] = []
 
     func validate() throws {
