@@ -1,13 +1,39 @@
 /// The unique name of a task, and of its result, in a cluster.
+///
+/// Keys are hashed through a hash of their UTF-8 bytes computed once when the key
+/// is made: every state-machine event looks keys up in several dictionaries and sets, and hashing the string
+/// each time was the largest single cost of the scheduler's core.
 public struct TaskKey: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
     /// The key as it travels on the wire.
     public let rawValue: String
+    /// FNV-1a of the UTF-8 bytes.
+    private let digest: UInt64
+
     /// Wraps a key string.
-    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) {
+        self.rawValue = rawValue
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in rawValue.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        digest = hash
+    }
     /// Wraps a key literal.
-    public init(stringLiteral value: String) { self.rawValue = value }
+    public init(stringLiteral value: String) { self.init(value) }
     /// The key string.
     public var description: String { rawValue }
+    /// Equal when the digests and the strings are equal.
+    public static func == (lhs: TaskKey, rhs: TaskKey) -> Bool {
+        lhs.digest == rhs.digest && lhs.rawValue == rhs.rawValue
+    }
+    /// Feeds the precomputed digest to the hasher.
+    public func hash(into hasher: inout Hasher) { hasher.combine(digest) }
+    /// The hash `Set` and `Dictionary` use, mixed from the digest and their seed without running SipHash
+    /// (`Hashable`'s customisation point for types that already carry a good hash).
+    public func _rawHashValue(seed: Int) -> Int {
+        var mixed = digest ^ UInt64(UInt(bitPattern: seed))
+        mixed = (mixed ^ (mixed >> 33)) &* 0xff51_afd7_ed55_8ccd
+        mixed = (mixed ^ (mixed >> 33)) &* 0xc4ce_b9fe_1a85_ec53
+        return Int(truncatingIfNeeded: mixed ^ (mixed >> 33))
+    }
     /// Orders keys by their strings.
     public static func < (lhs: TaskKey, rhs: TaskKey) -> Bool { lhs.rawValue < rhs.rawValue }
 }

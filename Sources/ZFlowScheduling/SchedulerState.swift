@@ -7,7 +7,12 @@ import ZFlowCore
 /// actions in order. Tests drive it directly with virtual time.
 public struct SchedulerState: Sendable {
     /// A task as the scheduler tracks it.
-    public struct SchedulerTask: Sendable, Equatable {
+    ///
+    /// A class, not a struct: handlers read and update a task many times per event, and a struct in a
+    /// dictionary is copied out and back on every access (measured: a third of the core's time). Records are
+    /// owned by one `SchedulerState` and never shared with another, so the state still behaves as a value for
+    /// its one owner; `Sendable` holds because the state is only ever used from one thread at a time.
+    public final class SchedulerTask: @unchecked Sendable {
         /// The task's key.
         public let key: TaskKey
         /// What to run.
@@ -34,10 +39,20 @@ public struct SchedulerState: Sendable {
         public var wantedBy: Set<ClientID> = []
         /// Submission order, for priority ties.
         public var order: UInt64
+
+        init(key: TaskKey, spec: TaskSpec, status: TaskStatus, dependencies: [TaskKey], order: UInt64) {
+            self.key = key
+            self.spec = spec
+            self.status = status
+            self.dependencies = dependencies
+            self.order = order
+        }
     }
 
     /// A connected worker.
-    public struct WorkerRecord: Sendable, Equatable {
+    ///
+    /// A class for the same reason as `SchedulerTask`: its sets are updated on every task event.
+    public final class WorkerRecord: @unchecked Sendable {
         /// Its name.
         public let id: WorkerID
         /// The routing id of its DEALER.
@@ -64,6 +79,19 @@ public struct SchedulerState: Sendable {
         public var metrics = WorkerMetrics()
         /// Its data directory, if it has one.
         public var dataDirectory: String?
+
+        init(
+            id: WorkerID, routing: RoutingID, address: PeerAddress, nthreads: Int, functions: Set<String>,
+            heartbeatInterval: Interval, lastSeen: Instant
+        ) {
+            self.id = id
+            self.routing = routing
+            self.address = address
+            self.nthreads = nthreads
+            self.functions = functions
+            self.heartbeatInterval = heartbeatInterval
+            self.lastSeen = lastSeen
+        }
     }
 
     /// A connected client.
