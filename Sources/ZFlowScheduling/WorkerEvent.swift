@@ -51,17 +51,24 @@ public struct WorkerConfig: Equatable, Sendable {
     /// for the loop, and finished runs come back in batches (one wake-up for many tasks); 1 hands out a task
     /// only when a thread is free.
     public var dispatchDepth: Int = 1
+    /// The most runs per thread handed to the pool once runs are measured short: the depth grows so that about
+    /// `dispatchQueueTime` of work waits per thread (short tasks batch; long ones stay on the scheduler's side,
+    /// where they can still go to another worker). Equal to `dispatchDepth`: fixed depth.
+    public var maxDispatchDepth: Int = 1
+    /// The work per thread the adaptive depth aims to keep queued in the pool.
+    public var dispatchQueueTime: Interval = .milliseconds(1)
     /// At most this many `get-data` requests in flight at once.
     public var maxFetchesInFlight: Int = 4
     /// A fetch not answered within this time fails, and the next holder is tried.
     public var fetchTimeout: Interval = .seconds(10)
 
     /// The defaults with `nthreads` threads.
-    public init(nthreads: Int = 1, dispatchDepth: Int = 1) {
+    public init(nthreads: Int = 1, dispatchDepth: Int = 1, maxDispatchDepth: Int? = nil) {
         self.nthreads = nthreads
         self.dispatchDepth = dispatchDepth
+        self.maxDispatchDepth = max(maxDispatchDepth ?? dispatchDepth, dispatchDepth)
     }
 
-    /// How many runs may be handed to the executor pool at once.
-    public var executionSlots: Int { max(nthreads, 1) * max(dispatchDepth, 1) }
+    /// The most runs that may ever be handed to the executor pool at once.
+    public var maximumExecutionSlots: Int { max(nthreads, 1) * max(maxDispatchDepth, dispatchDepth, 1) }
 }

@@ -22,8 +22,9 @@ extension WorkerState {
         if executing != executingKeys {
             problems.append("executing \(executing.sorted()) vs tasks in status executing \(executingKeys.sorted())")
         }
-        if executing.count + abandoned.count > config.executionSlots {
-            problems.append("\(executing.count) executing and \(abandoned.count) abandoned with \(config.executionSlots) slots")
+        if executing.count + abandoned.count > config.maximumExecutionSlots {
+            problems.append(
+                "\(executing.count) executing and \(abandoned.count) abandoned with \(config.maximumExecutionSlots) slots")
         }
         let inFlightKeys = Set(inFlight.values.flatMap(\.keys))
         for (key, task) in tasks.sorted(by: { $0.key < $1.key }) {

@@ -61,13 +61,27 @@ public struct WorkerState: Sendable {
     /// Dependencies to fetch, oldest first. Invariant: exactly the tasks in status `fetch`.
     public internal(set) var toFetch: OrderedSet<TaskKey> = []
     /// Keys handed to the executor pool (running, or queued there). Invariant: exactly the tasks in status
-    /// `executing`; with `abandoned`, at most `config.executionSlots`.
+    /// `executing`; with `abandoned`, at most `config.maximumExecutionSlots`.
     public internal(set) var executing: Set<TaskKey> = []
     /// Runs handed to the pool whose task was freed: their slots stay taken until they end or are withdrawn.
-    /// Invariant: `executing.count + abandoned.count` never exceeds `config.executionSlots`.
+    /// Invariant: `executing.count + abandoned.count` never exceeds `config.maximumExecutionSlots`.
     public internal(set) var abandoned: Set<RunID> = []
     /// Fetch requests in flight by peer, with their deadline.
     public internal(set) var inFlight: [PeerAddress: (keys: [TaskKey], deadline: Instant)] = [:]
+
+    /// Moving average of measured run times, for the adaptive dispatch depth.
+    public internal(set) var averageRunTime: Interval?
+
+    /// How many runs may be in the pool now: `dispatchDepth` per thread until runs are measured, then enough
+    /// to queue about `dispatchQueueTime` of work per thread, within `maxDispatchDepth`.
+    public var executionSlots: Int {
+        let threads = max(config.nthreads, 1)
+        guard config.maxDispatchDepth > config.dispatchDepth, let average = averageRunTime else {
+            return threads * max(config.dispatchDepth, 1)
+        }
+        let depth = config.dispatchQueueTime.nanoseconds / max(average.nanoseconds, 1)
+        return threads * Int(min(max(depth, 1), UInt64(config.maxDispatchDepth)))
+    }
 
     var nextOrder: UInt64 = 0
     var now = Instant.zero
@@ -193,6 +207,8 @@ public struct WorkerState: Sendable {
         tasks[key]!.executingRun = nil
         switch outcome {
         case .success(let nbytes, let duration):
+            averageRunTime = Interval(
+                nanoseconds: averageRunTime.map { ($0.nanoseconds * 7 + duration.nanoseconds) / 8 } ?? duration.nanoseconds)
             tasks[key]!.status = .memory
             tasks[key]!.nbytes = nbytes
             actions.append(.storeResult(key, run))
@@ -301,7 +317,7 @@ public struct WorkerState: Sendable {
     }
 
     mutating func startExecutions() {
-        while executing.count + abandoned.count < config.executionSlots, let entry = ready.popMax() {
+        while executing.count + abandoned.count < executionSlots, let entry = ready.popMax() {
             let key = entry.key
             guard tasks[key]?.status == .ready, tasks[key]?.order == entry.order else { continue }
             tasks[key]!.status = .executing

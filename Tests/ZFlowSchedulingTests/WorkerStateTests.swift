@@ -324,3 +324,23 @@ struct WorkerDispatchDepthTests {
         ])
     }
 }
+
+@Suite("WorkerState adaptive dispatch depth")
+struct WorkerAdaptiveDepthTests {
+    @Test func shortRunsDeepenTheDispatchAndLongRunsKeepItShallow() {
+        var config = WorkerConfig(nthreads: 1, dispatchDepth: 1, maxDispatchDepth: 8)
+        config.dispatchQueueTime = .milliseconds(1)
+        var h = WorkerHarness(config: config)
+        #expect(h.state.executionSlots == 1, "unmeasured: the initial depth")
+        h.computeTask(.dummy("a", run: 1))
+        h.executed("a", run: 1, .success(nbytes: 1, duration: Interval(nanoseconds: 100_000)))
+        #expect(h.state.executionSlots == 8, "0.1 ms runs: 10 would fit in 1 ms, capped at 8")
+        for index in 2...9 { h.computeTask(.dummy(TaskKey("t\(index)"), run: UInt64(index))) }
+        #expect(h.state.executing.count == 8)
+
+        var slow = WorkerHarness(config: config)
+        slow.computeTask(.dummy("a", run: 1))
+        slow.executed("a", run: 1, .success(nbytes: 1, duration: .milliseconds(20)))
+        #expect(slow.state.executionSlots == 1, "20 ms runs stay one at a time, stealable on the scheduler")
+    }
+}

@@ -19,8 +19,11 @@ public final class WorkerNode: @unchecked Sendable {
         public var nthreads: Int = 1
         /// The interface the peer socket binds and the host it advertises.
         public var host: String = "127.0.0.1"
-        /// Tasks handed to the executor threads at once, per thread (see `WorkerConfig.dispatchDepth`).
-        public var dispatchDepth: Int = 4
+        /// Tasks handed to the executor threads at once, per thread, until runs are measured
+        /// (see `WorkerConfig.dispatchDepth`).
+        public var dispatchDepth: Int = 2
+        /// The most tasks per thread handed over at once when runs are short (`WorkerConfig.maxDispatchDepth`).
+        public var maxDispatchDepth: Int = 64
         /// How often to heartbeat when otherwise quiet.
         public var heartbeatInterval: Interval = .milliseconds(1000)
         /// Largest accepted message frame, in bytes.
@@ -130,7 +133,8 @@ private struct WorkerLoop {
         self.control = control
         self.logger = logger
         self.pool = ExecutorPool(count: options.nthreads, name: "zflow-exec")
-        var config = WorkerConfig(nthreads: options.nthreads, dispatchDepth: options.dispatchDepth)
+        var config = WorkerConfig(
+            nthreads: options.nthreads, dispatchDepth: options.dispatchDepth, maxDispatchDepth: options.maxDispatchDepth)
         config.fetchTimeout = .seconds(30)
         self.state = WorkerState(config: config)
     }
