@@ -12,6 +12,8 @@ import ZFlowWire
 public final class Client: @unchecked Sendable {
     /// The scheduler's address.
     public let address: String
+    /// Tasks per `submit` operation at most.
+    static let submitChunk = 1000
     let loop: ClientLoop
     let table = KeyTable()
     private let tag: String
@@ -95,7 +97,10 @@ public final class Client: @unchecked Sendable {
             specs.append(try makeSpec(function.name, [item], key: nil, priority: priority, workers: workers))
         }
         let futures = specs.map { Future<R>(key: $0.key, client: self) }
-        loop.mailbox.post(.send(.submit(specs)))
+        // Several bounded operations rather than one huge one: the scheduler handles each as one event.
+        for start in stride(from: 0, to: specs.count, by: Self.submitChunk) {
+            loop.mailbox.post(.send(.submit(Array(specs[start..<min(start + Self.submitChunk, specs.count)]))))
+        }
         return futures
     }
 

@@ -3,36 +3,53 @@ import Logging
 import ZFlowWire
 import ZFlowZMQ
 
-/// Operations waiting to be sent to one destination; flushed as one multipart message per loop iteration.
+/// Operations waiting to be sent, batched per destination: one multipart message per destination per loop
+/// iteration, split when a batch grows past `maxOperations` or `maxHeaderBytes` so that no receiver has to
+/// unpack (and hold in memory) an unbounded header at once.
 final class Outbox {
+    /// Operations per message at most.
+    static let maxOperations = 4096
+    /// Header bytes per message at most (a single larger operation still goes alone).
+    static let maxHeaderBytes = 1 << 20
+
     private var writers: [Data: OperationWriter] = [:]
     private var order: [Data] = []
+    private var sealed: [(routing: Data, frames: [Data])] = []
 
     /// Adds an operation for the peer behind `routing` (an empty routing id: the socket's only peer).
     func add<M: WireMessage>(_ message: M, to routing: Data = Data()) {
-        if let writer = writers[routing] {
-            if writer.isEmpty { order.append(routing) }
-            writer.add(message)
-            return
+        let writer: OperationWriter
+        if let existing = writers[routing] {
+            writer = existing
+        } else {
+            writer = OperationWriter()
+            writers[routing] = writer
         }
-        let writer = OperationWriter()
+        if writer.isEmpty { order.append(routing) }
         writer.add(message)
-        writers[routing] = writer
-        order.append(routing)
+        if writer.count >= Self.maxOperations || writer.header.count >= Self.maxHeaderBytes {
+            sealed.append((routing, writer.finish()))
+        }
     }
 
     /// True when nothing is waiting.
-    var isEmpty: Bool { order.isEmpty }
+    var isEmpty: Bool { sealed.isEmpty && order.allSatisfy { writers[$0]?.isEmpty ?? true } }
 
-    /// Sends every waiting batch on `socket`, prefixing the routing id when there is one.
+    /// Sends every waiting message on `socket`, prefixing the routing id when there is one.
     ///
     /// - Returns: bytes of payload frames sent (frames after the header).
     @discardableResult
     func flush(on socket: ZMQSocket, logger: Logger) -> Int {
-        var payloadBytes = 0
+        var messages = sealed
+        sealed.removeAll(keepingCapacity: true)
         for routing in order {
             guard let writer = writers[routing], !writer.isEmpty else { continue }
-            let frames = writer.finish()
+            messages.append((routing, writer.finish()))
+        }
+        order.removeAll(keepingCapacity: true)
+        if writers.count > 1024 { writers.removeAll() }
+        var payloadBytes = 0
+        for (routing, frames) in messages {
             payloadBytes += frames.dropFirst(2).reduce(0) { $0 + $1.count }
             do {
                 try socket.send(routing.isEmpty ? frames : [routing] + frames)
@@ -40,8 +57,6 @@ final class Outbox {
                 logger.warning("send failed: \(error)")
             }
         }
-        order.removeAll(keepingCapacity: true)
-        if writers.count > 1024 { writers.removeAll() }
         return payloadBytes
     }
 }
