@@ -10,6 +10,10 @@ public struct WorkerMetrics: Hashable, Sendable, Codable {
     public var servedKeys: UInt64 = 0
     /// Bytes served to peers and clients.
     public var servedBytes: UInt64 = 0
+    /// Tasks running on its executor threads, when it reported.
+    public var running: UInt64 = 0
+    /// Tasks waiting on the worker for a thread or for their inputs, when it reported.
+    public var queued: UInt64 = 0
     /// Results in the worker's own store (including fetched copies), when it reported.
     public var storedKeys: UInt64 = 0
     /// Bytes in the worker's own store, when it reported.

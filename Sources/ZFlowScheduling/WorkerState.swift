@@ -128,6 +128,9 @@ public struct WorkerState: Sendable {
         return actions
     }
 
+    /// Tasks waiting here for a thread or for their inputs.
+    public var queuedCount: Int { tasks.values.reduce(0) { $0 + ($1.status == .ready || $1.status == .waiting ? 1 : 0) } }
+
     /// Results held here with their sizes, for re-registration.
     public var held: [KeySize] {
         tasks.values.filter { $0.status == .memory }.map { KeySize(key: $0.key, nbytes: $0.nbytes) }

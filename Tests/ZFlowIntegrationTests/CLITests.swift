@@ -237,3 +237,24 @@ struct WordCountTests {
         #expect(usage.status == 64, "a missing argument is a usage error")
     }
 }
+
+/// `zflow workers` shows what each worker is running, from the worker's own report.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct WorkersViewTests {
+    @Test func runningAndQueuedTasksAreShown() async throws {
+        let cluster = try await TestCluster(workers: 1)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let sleeps = [try await client.submit(StandardFunctions.sleep, 1.5), try await client.submit(StandardFunctions.sleep, 1.5)]
+        _ = try await cluster.waitForInfo(client, "the worker reports one running and one queued") { info in
+            info.workers.first?.metrics.running == 1 && info.workers.first?.metrics.queued == 1
+        }
+        let result = try CLITests().zflow(["workers", "--scheduler", cluster.address])
+        #expect(result.status == 0)
+        let lines = result.out.split(separator: "\n")
+        #expect(lines.first?.contains("RUNNING") == true && lines.first?.contains("QUEUED") == true)
+        let columns = lines.dropFirst().first?.split(separator: " ", omittingEmptySubsequences: true).map(String.init) ?? []
+        #expect(columns.count >= 6 && columns[0] == "w0" && columns[3] == "2" && columns[4] == "1" && columns[5] == "1", "\(columns)")
+        _ = try await client.gather(sleeps, timeout: .seconds(20))
+    }
+}

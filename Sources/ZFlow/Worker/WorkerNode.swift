@@ -198,6 +198,9 @@ private struct WorkerLoop {
     mutating func heartbeatIfDue() {
         guard MonotonicClock.now() - lastSentToScheduler >= options.heartbeatInterval else { return }
         toScheduler.add(WorkerToScheduler.heartbeat)
+        let inPool = state.executing.count
+        metrics.running = UInt64(min(inPool, options.nthreads))
+        metrics.queued = UInt64(inPool - Int(metrics.running) + state.queuedCount)
         metrics.storedKeys = UInt64(store.count)
         metrics.storedBytes = store.values.reduce(0) { $0 + UInt64($1.count) }
         if metrics != reportedMetrics {
