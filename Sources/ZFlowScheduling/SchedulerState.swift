@@ -34,7 +34,13 @@ public struct SchedulerState: Sendable {
         /// Size of its encoded result, once known.
         public var nbytes: UInt64 = 0
         /// Why it failed. Invariant: set exactly when status is `erred`.
-        public var error: RemoteError?
+        public var error: RemoteError? {
+            get { failure?.error }
+            set { failure = newValue.map(Failure.init) }
+        }
+        /// The error, out of line: few tasks fail, and an inline `RemoteError` would add ~100 bytes to every
+        /// task record.
+        private var failure: Failure?
         /// Clients holding a future for it.
         public var wantedBy: Set<ClientID> = []
         /// Submission order, for priority ties.
@@ -47,6 +53,12 @@ public struct SchedulerState: Sendable {
             self.dependencies = dependencies
             self.order = order
         }
+    }
+
+    /// A task's error, held by reference.
+    final class Failure: Sendable {
+        let error: RemoteError
+        init(_ error: RemoteError) { self.error = error }
     }
 
     /// A connected worker.
