@@ -33,7 +33,11 @@ public struct Interval: Hashable, Sendable, Comparable, CustomStringConvertible 
         Interval(nanoseconds: value.multipliedReportingOverflow(by: 1_000_000).overflow ? .max : value * 1_000_000)
     }
     /// A length in seconds.
-    public static func seconds(_ value: Double) -> Interval { Interval(nanoseconds: UInt64(value * 1e9)) }
+    public static func seconds(_ value: Double) -> Interval {
+        let nanoseconds = value * 1e9
+        guard nanoseconds.isFinite, nanoseconds > 0 else { return Interval(nanoseconds: nanoseconds > 0 ? .max : 0) }
+        return Interval(nanoseconds: nanoseconds >= 1.8e19 ? .max : UInt64(nanoseconds))
+    }
     /// The length in milliseconds, rounded down.
     public var milliseconds: UInt64 { nanoseconds / 1_000_000 }
     /// The length in seconds.

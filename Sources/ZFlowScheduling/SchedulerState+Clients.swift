@@ -118,7 +118,7 @@ extension SchedulerState {
                 if tasks[item.key]!.status == .memory, !tasks[item.key]!.holders.contains(workerID) {
                     tasks[item.key]!.holders.append(workerID)
                     workers[workerID]!.held.insert(item.key)
-                    workers[workerID]!.bytesHeld += item.nbytes
+                    workers[workerID]!.bytesHeld.addSaturating(item.nbytes)
                 }
                 continue
             }
@@ -132,7 +132,7 @@ extension SchedulerState {
             tasks[item.key] = task
             record(item.key, from: nil, to: .memory)
             workers[workerID]!.held.insert(item.key)
-            workers[workerID]!.bytesHeld += item.nbytes
+            workers[workerID]!.bytesHeld.addSaturating(item.nbytes)
             actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: item.nbytes, holders: [address])))
         }
     }

@@ -17,7 +17,7 @@ extension SchedulerState {
             var missingBytes: UInt64 = 0
             for dependency in task.dependencies {
                 guard let input = tasks[dependency], !input.holders.contains(id) else { continue }
-                missingBytes += input.nbytes
+                missingBytes.addSaturating(input.nbytes)
             }
             let cost = queued + Double(missingBytes) / config.bandwidth
             if let current = best, current.cost < cost || (current.cost == cost && current.id < id) { continue }
@@ -32,6 +32,14 @@ extension SchedulerState {
             averageDuration[function] = duration
             return
         }
-        averageDuration[function] = Interval(nanoseconds: (old.nanoseconds * 3 + duration.nanoseconds) / 4)
+        averageDuration[function] = Interval(nanoseconds: old.nanoseconds / 4 * 3 + duration.nanoseconds / 4)
+    }
+}
+
+extension UInt64 {
+    /// Adds, stopping at the maximum: sizes and durations come from peers and must not trap the scheduler.
+    mutating func addSaturating(_ other: UInt64) {
+        let (sum, overflow) = addingReportingOverflow(other)
+        self = overflow ? .max : sum
     }
 }

@@ -101,6 +101,12 @@ extension SchedulerState {
         tasks[key]!.processingOn = nil
         tasks[key]!.runID = nil
         setStatus(key, .waiting)
+        readyWhenInputsArrive(key)
+    }
+
+    /// Readies a waiting task whose inputs are all in memory; otherwise it waits for the missing ones, and those
+    /// that were released are recomputed.
+    mutating func readyWhenInputsArrive(_ key: TaskKey) {
         let missing = tasks[key]!.dependencies.filter { tasks[$0]?.status != .memory }
         if missing.isEmpty {
             makeReady(key)
@@ -138,7 +144,7 @@ extension SchedulerState {
         tasks[key]!.holders = [worker]
         workers[worker]!.processing.remove(key)
         workers[worker]!.held.insert(key)
-        workers[worker]!.bytesHeld += nbytes
+        workers[worker]!.bytesHeld.addSaturating(nbytes)
         workers[worker]!.tasksCompleted += 1
         setStatus(key, .memory)
         counters.tasksCompleted += 1

@@ -63,7 +63,7 @@ extension SchedulerState {
             if tasks[held.key]?.status == .memory {
                 tasks[held.key]!.holders.append(registration.name)
                 workers[registration.name]!.held.insert(held.key)
-                workers[registration.name]!.bytesHeld += held.nbytes
+                workers[registration.name]!.bytesHeld.addSaturating(held.nbytes)
             } else {
                 unknown.append(held.key)
             }
@@ -76,7 +76,8 @@ extension SchedulerState {
         noWorker.removeAll()
         for key in parked where tasks[key]?.status == .noWorker {
             setStatus(key, .waiting)
-            makeReady(key)
+            // An input may have been lost while the task was parked.
+            readyWhenInputsArrive(key)
         }
     }
 
@@ -96,6 +97,8 @@ extension SchedulerState {
         }
         guard task.spec.retries > 0 else {
             err(key, error)
+            // The worker keeps a failed run until told: the error now lives here.
+            actions.append(.toWorker(workers[worker]!.routing, .freeKeys([key])))
             return
         }
         tasks[key]!.spec.retries -= 1
@@ -111,6 +114,8 @@ extension SchedulerState {
             tasks[key]!.holders.remove(at: index)
             workers[holderID]!.held.remove(key)
             workers[holderID]!.bytesHeld -= min(tasks[key]!.nbytes, workers[holderID]!.bytesHeld)
+            // It may still be alive and merely slow: make it drop what the scheduler no longer counts on.
+            actions.append(.toWorker(workers[holderID]!.routing, .freeKeys([key])))
             if tasks[key]!.holders.isEmpty { loseResult(key) }
         }
         let stranded = tasks[key]!.dependents.filter { tasks[$0]?.processingOn == reporter }.sorted()

@@ -211,7 +211,7 @@ public struct WorkerState: Sendable {
         switch outcome {
         case .success(let nbytes, let duration):
             averageRunTime = Interval(
-                nanoseconds: averageRunTime.map { ($0.nanoseconds * 7 + duration.nanoseconds) / 8 } ?? duration.nanoseconds)
+                nanoseconds: averageRunTime.map { $0.nanoseconds / 8 * 7 + duration.nanoseconds / 8 } ?? duration.nanoseconds)
             tasks[key]!.status = .memory
             tasks[key]!.nbytes = nbytes
             actions.append(.storeResult(key, run))

@@ -183,3 +183,37 @@ struct ClusterTests {
         #expect(after.workers.map(\.name) == [victim == "w0" ? "w1" : "w0"])
     }
 }
+
+/// Client behaviour that needs a real worker: concurrent fetches from one holder, and waits that time out.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct ClientConcurrencyTests {
+    @Test func concurrentResultsFromTheSameWorkerAllArrive() async throws {
+        let cluster = try await TestCluster(workers: 1)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let futures = try await client.map(inc, Array(0..<50))
+        _ = try await client.wait(futures, timeout: .seconds(20))
+        let values = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for (index, future) in futures.enumerated() {
+                group.addTask { (index, try await future.result(timeout: .seconds(20))) }
+            }
+            var values = [Int](repeating: -1, count: futures.count)
+            for try await (index, value) in group { values[index] = value }
+            return values
+        }
+        #expect(values == Array(1...50), "replies batched into one message each answer their own request")
+    }
+
+    @Test func waitWithATimeoutReturnsEvenWhenNothingFinishes() async throws {
+        let cluster = try await TestCluster(workers: 1)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let slow = try await client.submit(StandardFunctions.sleep, 3.0)
+        let started = ContinuousClock.now
+        do {
+            _ = try await client.wait([slow, slow], returnWhen: .allCompleted, timeout: .milliseconds(300))
+            Issue.record("expected a timeout")
+        } catch ClientError.timedOut {}
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+}

@@ -198,7 +198,8 @@ struct SchedulerStateTests {
             actions == [
                 .toClient(c1, .taskErred(key: "a", error: error)),
                 .toClient(c1, .taskErred(key: "b", error: caused)),
-            ])
+                free(w1, ["a"]),
+            ], "the worker is told to drop its failed run once the scheduler holds the error")
         #expect(h.state.tasks["a"]?.status == .erred)
         #expect(h.state.tasks["b"]?.status == .erred)
         #expect(h.state.counters.tasksErred == 2)
@@ -558,9 +559,10 @@ struct SchedulerStateTests {
         let actions = h.fromWorker(w2, .missingData(key: "x", holder: .dummy(w1)))
         #expect(
             actions == [
+                free(w1, ["x"]),
                 free(w2, ["y"]),
                 compute(w3, .dummy("y", run: 4, deps: [.dummy("x", nbytes: 1000, holders: [.dummy(w3)])])),
-            ])
+            ], "w1 may still be alive: it is told to drop the copy nobody counts on")
         #expect(h.state.tasks["x"]?.holders == [w3])
         #expect(h.state.workers[w1]?.held.contains("x") == false)
         #expect(h.state.workers[w1]?.bytesHeld == 0)
@@ -575,7 +577,7 @@ struct SchedulerStateTests {
         h.submit([.dummy("x", function: "load"), .dummy("y", deps: ["x"])])
         h.finish("x", nbytes: 1000)  // y → w2 (run 3)
         let actions = h.fromWorker(w2, .missingData(key: "x", holder: .dummy(w1)))
-        #expect(actions == [compute(w1, .dummy("x", run: 4, function: "load")), free(w2, ["y"])])
+        #expect(actions == [free(w1, ["x"]), compute(w1, .dummy("x", run: 4, function: "load")), free(w2, ["y"])])
         #expect(h.state.tasks["y"]?.status == .waiting)
         #expect(h.state.tasks["y"]?.waitingOn == ["x"])
         #expect(
@@ -632,5 +634,30 @@ struct SchedulerRetryTests {
         let actions = h.registerWorker(w2)
         #expect(actions.contains { if case .toWorker(.worker(w2), .computeTask) = $0 { return true } else { return false } })
         #expect(h.worker(of: "a") == w2)
+    }
+}
+
+@Suite("SchedulerState parked tasks and lost inputs")
+struct SchedulerParkedTests {
+    @Test func aParkedTaskWhoseInputWasLostWaitsForTheRecompute() {
+        var h = SchedulerHarness()
+        h.registerWorker(w1)
+        h.registerClient(c1)
+        var restricted = TaskSpec.dummy("b", deps: ["a"])
+        restricted.workers = [w2]
+        h.submit([.dummy("a"), restricted])
+        h.finish("a")
+        #expect(h.state.tasks["b"]?.status == .noWorker, "only w2 may run b")
+        h.fromClient(c1, .release(["a"]))
+        #expect(h.state.tasks["a"]?.status == .memory, "b still needs a")
+        h.now = .ms(400)
+        h.tick()  // w1 expires with a: a must be recomputed, and with no worker left it is parked too
+        #expect(h.state.tasks["a"]?.status == .noWorker)
+        let actions = h.registerWorker(w2)
+        #expect(h.state.tasks["b"]?.status == .waiting, "b must not start before a is back")
+        #expect(h.state.tasks["b"]?.waitingOn == ["a"])
+        #expect(h.worker(of: "a") == w2, "a is recomputed on w2, got \(actions)")
+        h.finish("a")
+        #expect(h.worker(of: "b") == w2)
     }
 }

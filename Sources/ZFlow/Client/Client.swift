@@ -35,12 +35,11 @@ public final class Client: @unchecked Sendable {
     ) async throws -> Client {
         let client = Client(address: address, logger: logger)
         try client.loop.start()
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         do {
             _ = try await client.request(.register(version: ProtocolVersion.current), timeout: timeout)
         } catch ClientError.timedOut {
             client.loop.mailbox.post(.stop)
-            throw ClientError.schedulerUnreachable(address: address, seconds: seconds)
+            throw ClientError.schedulerUnreachable(address: address, seconds: timeout.seconds)
         }
         return client
     }
@@ -163,26 +162,30 @@ public final class Client: @unchecked Sendable {
     public func wait<R>(
         _ futures: [Future<R>], returnWhen condition: WaitCondition = .allCompleted, timeout: Duration? = nil
     ) async throws -> (done: [Future<R>], notDone: [Future<R>]) {
-        let target = condition == .allCompleted ? futures.count : min(1, futures.count)
+        let unique = Set(futures.map(\.key)).count
+        let target = condition == .allCompleted ? unique : min(1, unique)
         var done: Set<TaskKey> = []
-        let deadline = timeout.map { ContinuousClock.now + $0 }
-        for try await future in asCompleted(futures) {
+        for await future in asCompleted(futures, timeout: timeout) {
             done.insert(future.key)
             if done.count >= target { break }
-            if let deadline, ContinuousClock.now >= deadline { break }
         }
         if done.count < target, let timeout {
-            throw ClientError.timedOut(seconds: Double(timeout.components.seconds))
+            throw ClientError.timedOut(seconds: timeout.seconds)
         }
         return (futures.filter { done.contains($0.key) }, futures.filter { !done.contains($0.key) })
     }
 
     /// The futures in the order they finish (or fail, or are cancelled).
-    public func asCompleted<R>(_ futures: [Future<R>]) -> AsyncStream<Future<R>> {
+    ///
+    /// - Parameter timeout: when given, the stream ends then even if some futures are not done.
+    public func asCompleted<R>(_ futures: [Future<R>], timeout: Duration? = nil) -> AsyncStream<Future<R>> {
         let (stream, continuation) = AsyncStream<Future<R>>.makeStream()
         let byKey = Dictionary(futures.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let remaining = RemainingCounter(byKey.count)
         if byKey.isEmpty { continuation.finish() }
+        if let timeout {
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout.seconds) { continuation.finish() }
+        }
         loop.mailbox.post(
             .watch(Array(byKey.keys)) { key in
                 if let future = byKey[key] { continuation.yield(future) }
@@ -259,9 +262,8 @@ public final class Client: @unchecked Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             gate.arm(continuation)
             loop.mailbox.post(.request(message) { gate.resume(with: $0) })
-            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-                gate.resume(with: .failure(ClientError.timedOut(seconds: seconds)))
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout.seconds) {
+                gate.resume(with: .failure(ClientError.timedOut(seconds: timeout.seconds)))
             }
         }
     }
@@ -271,7 +273,7 @@ public final class Client: @unchecked Sendable {
     func retainHandle(_ key: TaskKey) { table.retain(key) }
 
     func releaseHandle(_ key: TaskKey) {
-        if table.release(key) { loop.mailbox.post(.release([key])) }
+        table.release(key) { loop.mailbox.post(.release([key])) }
     }
 }
 
@@ -329,9 +331,13 @@ final class ResumeOnce<T: Sendable>: @unchecked Sendable {
 }
 
 extension Interval {
-    /// Converts a Swift `Duration`.
+    /// Converts a Swift `Duration` (negative: zero; beyond about 584 years: the largest interval).
     init(duration: Duration) {
-        let components = duration.components
-        self.init(nanoseconds: UInt64(max(0, components.seconds)) * 1_000_000_000 + UInt64(max(0, components.attoseconds / 1_000_000_000)))
+        self = .seconds(duration.seconds)
     }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -59,18 +59,19 @@ final class KeyTable: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Drops a handle; returns true when it was the last one.
-    func release(_ key: TaskKey) -> Bool {
+    /// Drops a handle; when it was the last one, calls `lastReleased` while still holding the lock, so that a
+    /// new handle for the same key (and its `submit`) cannot be ordered before the release it sends.
+    func release(_ key: TaskKey, lastReleased: () -> Void) {
         lock.lock()
         defer { lock.unlock() }
-        guard let count = handles[key] else { return false }
+        guard let count = handles[key] else { return }
         if count > 1 {
             handles[key] = count - 1
-            return false
+            return
         }
         handles.removeValue(forKey: key)
         statuses.removeValue(forKey: key)
-        return true
+        lastReleased()
     }
 }
 
@@ -138,8 +139,12 @@ private struct ClientLoopState {
     struct Fetch {
         var remaining: Set<TaskKey>
         var results: [TaskKey: Payload] = [:]
+        /// When to give up on the holders: peer sockets have no heartbeats.
+        let deadline: Instant
         let completion: @Sendable (Result<[TaskKey: Payload], Error>) -> Void
     }
+    /// How long a `get-data` may go unanswered before the fetch fails.
+    static let fetchTimeout = Interval.seconds(60)
     enum PendingReply {
         case fetch(Int)
         case put(@Sendable (Result<Void, Error>) -> Void)
@@ -158,8 +163,10 @@ private struct ClientLoopState {
     var waitersByKey: [TaskKey: [Int]] = [:]
     var watchers: [TaskKey: [@Sendable (TaskKey) -> Void]] = [:]
     var fetches: [Int: Fetch] = [:]
+    /// Requests answered by `registered` or `info-reply`, in the order they were sent.
     var infoRequests: [@Sendable (Result<SchedulerToClient, Error>) -> Void] = []
-    var whoHasRequests: [@Sendable (Result<SchedulerToClient, Error>) -> Void] = []
+    /// True from sending `register-client` until the scheduler answers it.
+    var registering = false
     var releases: [TaskKey] = []
     var nextID = 0
     var lastSent = Instant.zero
@@ -220,9 +227,8 @@ private struct ClientLoopState {
         waiters.removeAll()
         for fetch in fetches.values { fetch.completion(.failure(error)) }
         fetches.removeAll()
-        for request in infoRequests + whoHasRequests { request(.failure(error)) }
+        for request in infoRequests { request(.failure(error)) }
         infoRequests.removeAll()
-        whoHasRequests.removeAll()
         for replies in pendingReplies.values {
             for case .put(let completion) in replies { completion(.failure(error)) }
         }
@@ -236,6 +242,7 @@ private struct ClientLoopState {
             if case .submit(let specs) = message {
                 for spec in specs where statuses[spec.key] == nil { statuses[spec.key] = .pending }
             }
+            flushReleases()
             outbox.add(message)
         case .release(let keys):
             for key in keys { statuses.removeValue(forKey: key) }
@@ -252,7 +259,9 @@ private struct ClientLoopState {
                 completion(.failure(error))
             }
         case .request(let message, let completion):
-            if case .whoHas = message { whoHasRequests.append(completion) } else { infoRequests.append(completion) }
+            if case .register = message { registering = true }
+            infoRequests.append(completion)
+            flushReleases()
             outbox.add(message)
         case .watch(let keys, let callback):
             for key in keys {
@@ -307,6 +316,12 @@ private struct ClientLoopState {
             waiters.removeValue(forKey: id)
             finish(waiter.then, .failure(ClientError.timedOut(seconds: (deadline - waiter.started).seconds)))
         }
+        for (id, fetch) in fetches where fetch.deadline <= now {
+            fetches.removeValue(forKey: id)
+            let key = fetch.remaining.first ?? TaskKey("?")
+            fetch.completion(
+                .failure(ClientError.dataUnavailable(key, reason: "its holder did not answer within \(Self.fetchTimeout.seconds) s")))
+        }
     }
 
     /// Records a key's final state and wakes waiters and watchers.
@@ -350,7 +365,7 @@ private struct ClientLoopState {
         }
         let id = nextID
         nextID += 1
-        fetches[id] = Fetch(remaining: Set(keys), completion: completion)
+        fetches[id] = Fetch(remaining: Set(keys), deadline: MonotonicClock.now() + Self.fetchTimeout, completion: completion)
         for peer in order {
             do {
                 try send(PeerRequest.getData(byPeer[peer]!), to: peer)
@@ -379,51 +394,47 @@ private struct ClientLoopState {
     mutating func receiveFromWorker(_ peer: PeerAddress) {
         guard let socket = workers[peer] else { return }
         while let frames = try? socket.receive(dontWait: true) {
-            guard var queue = pendingReplies[peer], !queue.isEmpty else { continue }
-            let pending = queue.removeFirst()
-            pendingReplies[peer] = queue
-            let reply: PeerReply?
-            let failure: String?
+            // A peer batches every reply ready at its flush into one message: one pending request per operation.
+            let replies: [Result<PeerReply, WireError>]
             do {
-                let results = try decoder.decode(PeerReply.self, frames: frames)
-                switch results.first {
-                case .success(let message)?: (reply, failure) = (message, nil)
-                case .failure(let error)?: (reply, failure) = (nil, error.description)
-                case nil: (reply, failure) = (nil, "empty reply")
-                }
+                replies = try decoder.decode(PeerReply.self, frames: frames)
             } catch {
-                (reply, failure) = (nil, error.description)
+                replies = [.failure(error)]
             }
-            switch pending {
-            case .put(let completion):
-                if case .putDataStored? = reply {
-                    completion(.success(()))
-                } else {
-                    completion(.failure(ClientError.codec("worker \(peer) refused put-data: \(failure ?? "\(String(describing: reply))")")))
-                }
-            case .fetch(let id):
-                guard var fetch = fetches[id] else { continue }
-                guard case .data(let found, let missing)? = reply else {
-                    fetches.removeValue(forKey: id)
-                    fetch.completion(.failure(ClientError.codec("bad reply from \(peer): \(failure ?? "unexpected op")")))
-                    continue
-                }
-                if let key = missing.first {
-                    fetches.removeValue(forKey: id)
-                    fetch.completion(.failure(ClientError.dataUnavailable(key, reason: "worker \(peer) no longer holds it")))
-                    continue
-                }
-                fetches.removeValue(forKey: id)
-                for item in found {
-                    fetch.results[item.key] = item.payload
-                    fetch.remaining.remove(item.key)
-                }
-                if fetch.remaining.isEmpty {
-                    fetch.completion(.success(fetch.results))
-                } else {
-                    fetches[id] = fetch
-                }
+            for reply in replies {
+                guard var queue = pendingReplies[peer], !queue.isEmpty else { break }
+                let pending = queue.removeFirst()
+                pendingReplies[peer] = queue
+                answer(pending, with: reply, from: peer)
             }
+        }
+    }
+
+    /// Completes the request a peer's reply answers.
+    mutating func answer(_ pending: PendingReply, with reply: Result<PeerReply, WireError>, from peer: PeerAddress) {
+        switch (pending, reply) {
+        case (.put(let completion), .success(.putDataStored)):
+            completion(.success(()))
+        case (.put(let completion), _):
+            completion(.failure(ClientError.codec("worker \(peer) refused put-data: \(reply)")))
+        case (.fetch(let id), .success(.data(let found, let missing))):
+            guard var fetch = fetches.removeValue(forKey: id) else { return }
+            if let key = missing.first {
+                fetch.completion(.failure(ClientError.dataUnavailable(key, reason: "worker \(peer) no longer holds it")))
+                return
+            }
+            for item in found {
+                fetch.results[item.key] = item.payload
+                fetch.remaining.remove(item.key)
+            }
+            if fetch.remaining.isEmpty {
+                fetch.completion(.success(fetch.results))
+            } else {
+                fetches[id] = fetch
+            }
+        case (.fetch(let id), _):
+            guard let fetch = fetches.removeValue(forKey: id) else { return }
+            fetch.completion(.failure(ClientError.codec("bad reply from \(peer) to get-data: \(reply)")))
         }
     }
 
@@ -450,6 +461,7 @@ private struct ClientLoopState {
     mutating func onSchedulerMessage(_ message: SchedulerToClient) {
         switch message {
         case .registered:
+            registering = false
             if !infoRequests.isEmpty { infoRequests.removeFirst()(.success(message)) }
         case .taskFinished(let key, _, let holders):
             settle(key, .finished(holders: holders))
@@ -458,12 +470,13 @@ private struct ClientLoopState {
         case .taskCancelled(let key):
             settle(key, .cancelled)
         case .whoHas:
-            if !whoHasRequests.isEmpty { whoHasRequests.removeFirst()(.success(message)) }
+            logger.warning("unexpected who-has-reply: this client sends no who-has")
         case .info:
             if !infoRequests.isEmpty { infoRequests.removeFirst()(.success(message)) }
         case .error(let violation):
             logger.error("the scheduler refused a request: \(violation)")
-            if violation.code == .versionMismatch || violation.code == .unexpected, !infoRequests.isEmpty {
+            if registering, !infoRequests.isEmpty {
+                registering = false
                 infoRequests.removeFirst()(.failure(ClientError.refused(violation)))
             }
         }

@@ -15,7 +15,7 @@ struct ClusterOptions: ParsableArguments {
     var json = false
 
     func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
     }
 
     /// The address to use: the flag, the environment, or the default.

@@ -85,7 +85,6 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     static func format(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return String(format: "%.2f s", seconds)
+        String(format: "%.2f s", duration.seconds)
     }
 }
