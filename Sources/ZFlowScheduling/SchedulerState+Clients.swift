@@ -122,7 +122,7 @@ extension SchedulerState {
                 }
                 continue
             }
-            var task = SchedulerTask(
+            let task = SchedulerTask(
                 key: item.key, spec: TaskSpec(key: item.key, function: "scatter", arguments: Payload([])),
                 status: .memory, dependencies: [], order: nextOrder)
             nextOrder += 1

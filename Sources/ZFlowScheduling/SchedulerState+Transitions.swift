@@ -7,7 +7,7 @@ extension SchedulerState {
     mutating func addTask(_ spec: TaskSpec, wantedBy client: ClientID?) {
         var seen = Set<TaskKey>()
         let dependencies = spec.dependencies.filter { seen.insert($0).inserted }
-        var task = SchedulerTask(key: spec.key, spec: spec, status: .waiting, dependencies: dependencies, order: nextOrder)
+        let task = SchedulerTask(key: spec.key, spec: spec, status: .waiting, dependencies: dependencies, order: nextOrder)
         nextOrder += 1
         if let client { task.wantedBy.insert(client) }
         tasks[spec.key] = task

@@ -15,7 +15,7 @@ extension Instant {
 // MARK: - Identifiers and addresses
 
 extension RoutingID {
-    /// The routing id a worker's DEALER sets, `worker:<name>` (docs/PROTOCOL.md §2).
+    /// A routing id for a test worker (real workers add a random suffix, docs/PROTOCOL.md §2).
     ///
     /// - Parameter name: The worker's name.
     /// - Returns: The routing id the scheduler sees for that worker.

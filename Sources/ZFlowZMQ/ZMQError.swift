@@ -16,9 +16,6 @@ public struct ZMQError: Error, Hashable, Sendable, CustomStringConvertible {
     /// True when the call would have blocked (`EAGAIN`).
     public var wouldBlock: Bool { errno == EAGAIN }
 
-    /// True when the context is being terminated (`ETERM`).
-    public var contextTerminated: Bool { errno == ETERM }
-
     /// `function: strerror`.
     public var description: String { "\(function): \(String(cString: zmq_strerror(errno)))" }
 }

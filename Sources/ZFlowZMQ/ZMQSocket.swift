@@ -88,19 +88,6 @@ public final class ZMQSocket {
         try zmqCall("zmq_connect(\(endpoint))") { zmq_connect(handle, endpoint) }
     }
 
-    /// Disconnects from an endpoint given to `connect`.
-    public func disconnect(_ endpoint: String) throws(ZMQError) {
-        try zmqCall("zmq_disconnect(\(endpoint))") { zmq_disconnect(handle, endpoint) }
-    }
-
-    /// The socket's file descriptor events (`ZMQ_EVENTS`): whether a receive or send would succeed now.
-    public var events: Int32 {
-        var value: Int32 = 0
-        var size = MemoryLayout<Int32>.size
-        zmq_getsockopt(handle, ZMQ_EVENTS, &value, &size)
-        return value
-    }
-
     /// Sends a multipart message.
     ///
     /// - Parameter dontWait: fail with `wouldBlock` instead of blocking at the high-water mark.

@@ -84,7 +84,8 @@ public final class Client: @unchecked Sendable {
         return future
     }
 
-    /// Runs `function` once per item; one message carries all the tasks (`priority` and `workers` as in `submit`).
+    /// Runs `function` once per item (`priority` and `workers` as in `submit`); the tasks travel in a few
+    /// large `submit` operations, not one message each.
     ///
     /// - Returns: one future per item, in order.
     public func map<A: TaskArgument, R>(

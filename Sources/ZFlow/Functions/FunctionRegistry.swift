@@ -16,11 +16,6 @@ public struct FunctionRegistry: Sendable {
     /// Adds a function, replacing one of the same name.
     public mutating func register(_ function: AnyTaskFunction) { functions[function.name] = function }
 
-    /// Adds every function of `other`.
-    public mutating func merge(_ other: FunctionRegistry) {
-        functions.merge(other.functions) { _, new in new }
-    }
-
     /// The names, sorted.
     public var names: [String] { functions.keys.sorted() }
 

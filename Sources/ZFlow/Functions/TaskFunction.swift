@@ -21,9 +21,7 @@ public struct TaskFunction<each Argument: Codable & Sendable, Result: Codable & 
     public init(_ name: String, _ body: @escaping @Sendable (repeat each Argument) throws -> Result) {
         self.name = name
         self.erased = AnyTaskFunction(name: name, arity: Self.arity) { arguments in
-            let result = try body(repeat try arguments.next((each Argument).self))
-            try arguments.finish()
-            return result
+            try body(repeat try arguments.next((each Argument).self))
         }
     }
 
@@ -109,8 +107,6 @@ final class ArgumentList {
                 description: "argument \(index + 1) of '\(function)' is not a \(T.self): \(Self.explain(error))")
         }
     }
-
-    func finish() throws {}
 
     private func input(_ key: TaskKey) throws -> MessagePackObject {
         guard let object = inputObjects[key]?.object else {

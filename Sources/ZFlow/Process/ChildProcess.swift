@@ -2,7 +2,8 @@ import Foundation
 
 /// A child process started by ZFlow (a scheduler or worker of a `LocalCluster`, or of a test).
 ///
-/// It gets a pipe as standard input and exits when the pipe closes, so children die with their parent.
+/// It gets a pipe as standard input; ZFlow's executables started with `--exit-with-stdin` exit when that pipe
+/// closes, so they die with their parent.
 /// Its standard output is read line by line; `waitForLine` waits, with a deadline, for a line to appear.
 public final class ChildProcess: @unchecked Sendable {
     /// The running process.
@@ -63,13 +64,6 @@ public final class ChildProcess: @unchecked Sendable {
             if let line = lines.first(where: { $0.contains(marker) }) { return line }
             if ended || !condition.wait(until: deadline) { return lines.first(where: { $0.contains(marker) }) }
         }
-    }
-
-    /// Every output line so far.
-    public var outputLines: [String] {
-        condition.lock()
-        defer { condition.unlock() }
-        return lines
     }
 
     /// Sends a signal to this process (only to it, by its pid).

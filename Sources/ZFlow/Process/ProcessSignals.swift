@@ -28,7 +28,11 @@ public enum ProcessSignals {
     public static func onStandardInputClosed(_ handler: @escaping @Sendable () -> Void) {
         let thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 256)
-            while read(0, &buffer, buffer.count) > 0 {}
+            while true {
+                let count = read(0, &buffer, buffer.count)
+                if count > 0 || (count < 0 && errno == EINTR) { continue }
+                break
+            }
             handler()
         }
         thread.name = "zflow-stdin-watch"

@@ -45,7 +45,7 @@ final class LoopThread<Started: Sendable>: @unchecked Sendable {
     /// Asks the loop to stop; returns at once.
     func stop() { control.post(()) }
 
-    /// Blocks until the loop has returned (at once if it never started).
+    /// Blocks until the loop has returned, or until `setUp` failed; call it only after `start`.
     func waitUntilStopped() {
         finished.wait()
         finished.signal()

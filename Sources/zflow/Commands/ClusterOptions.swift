@@ -35,8 +35,6 @@ struct ClusterOptions: ParsableArguments {
 
 /// The exit codes of `zflow` (also in `zflow --help`).
 enum ExitStatus: Int32 {
-    /// Everything worked.
-    case success = 0
     /// A task failed, or was cancelled.
     case taskFailed = 1
     /// No scheduler answered.
