@@ -241,7 +241,14 @@ public struct WorkerState: Sendable {
     }
 
     mutating func onFetched(_ peer: PeerAddress, found: [KeySize], missing: [TaskKey]) {
-        inFlight.removeValue(forKey: peer)
+        // Replies carry no request id: a late reply to a request that timed out may arrive while a newer request
+        // to the same peer is in flight. Only the keys a reply answers leave the in-flight request; the others
+        // keep its deadline.
+        if var request = inFlight[peer] {
+            let answered = Set(found.map(\.key)).union(missing)
+            request.keys.removeAll { answered.contains($0) }
+            if request.keys.isEmpty { inFlight.removeValue(forKey: peer) } else { inFlight[peer] = request }
+        }
         fetchesMayStart = true
         for item in found {
             guard let task = tasks[item.key], task.status == .flight else {

@@ -49,3 +49,25 @@ struct ProcessTests {
         #expect(cluster.scheduler.waitForExit(timeout: 10) == 0)
     }
 }
+
+/// A worker outlives its scheduler: after the scheduler restarts on the same port, the worker registers again.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct SchedulerRestartTests {
+    @Test func workersRegisterAgainWithARestartedScheduler() async throws {
+        let cluster = try await TestCluster(workers: 1)
+        defer { cluster.shutdown() }
+        _ = try await cluster.client()
+        let port = try #require(cluster.address.split(separator: ":").last.map(String.init))
+        cluster.scheduler.signal(SIGKILL)
+        _ = cluster.scheduler.waitForExit(timeout: 10)
+        let restarted = try ChildProcess(
+            executable: TestCluster.executable("zflow-scheduler"),
+            arguments: ["--port", port, "--host", "127.0.0.1", "--exit-with-stdin"], quiet: true)
+        defer { restarted.terminate() }
+        #expect(restarted.waitForLine(containing: "listening on", timeout: 10) != nil)
+        let client = try await Client.connect(cluster.address, timeout: .seconds(10))
+        let info = try await cluster.waitForInfo(client, "w0 registered with the new scheduler") { $0.workers.count == 1 }
+        #expect(info.workers.first?.name == "w0")
+        #expect(try await client.submit(StandardFunctions.inc, 1).result(timeout: .seconds(10)) == 2)
+    }
+}

@@ -344,3 +344,23 @@ struct WorkerAdaptiveDepthTests {
         #expect(slow.state.executionSlots == 1, "20 ms runs stay one at a time, stealable on the scheduler")
     }
 }
+
+@Suite("WorkerState late peer replies")
+struct WorkerLateReplyTests {
+    @Test func aLateReplyDoesNotClearANewerRequestToTheSamePeer() {
+        var config = WorkerConfig(nthreads: 1)
+        config.fetchTimeout = .milliseconds(100)
+        var h = WorkerHarness(config: config)
+        let peer = PeerAddress.dummy("w2")
+        h.computeTask(.dummy("a", run: 1, deps: [.dummy("x", holders: [peer])]))
+        #expect(h.state.inFlight[peer]?.keys == ["x"])
+        h.now = .ms(200)
+        h.handle(.tick(now: h.now))  // x times out: missing-data, no other holder
+        h.computeTask(.dummy("b", run: 2, deps: [.dummy("y", holders: [peer])]))
+        #expect(h.state.inFlight[peer]?.keys == ["y"])
+        // The reply to the old request (x) arrives late.
+        h.handle(.fetched(from: peer, found: [KeySize(key: "x", nbytes: 8)], missing: [], now: h.now))
+        #expect(h.state.inFlight[peer]?.keys == ["y"], "y is still in flight, with its deadline")
+        #expect(h.state.tasks["y"]?.status == .flight)
+    }
+}

@@ -117,6 +117,8 @@ private struct WorkerLoop {
     var reportedMetrics = WorkerMetrics()
     /// True from sending `register` until `registered` arrives: further 310 errors then need no new `register`.
     var registering = true
+    /// When `register` was last sent; it is sent again when no answer came within a few heartbeat intervals.
+    var registerSent = Instant.zero
     /// Set when the scheduler refused this worker for good; the loop then stops.
     var refusal: ProtocolViolation?
 
@@ -146,6 +148,7 @@ private struct WorkerLoop {
     }
 
     mutating func run() {
+        registerSent = MonotonicClock.now()
         toScheduler.add(WorkerToScheduler.register(registration))
         flush()
         let tickInterval = Interval.milliseconds(100)
@@ -196,6 +199,10 @@ private struct WorkerLoop {
     /// Sends a heartbeat (and changed metrics) when nothing went to the scheduler for one interval; called
     /// from the loop's tick and, during long batches, between operations, so a busy worker is not expired.
     mutating func heartbeatIfDue() {
+        if registering, MonotonicClock.now() - registerSent >= options.heartbeatInterval * 5 {
+            registerSent = MonotonicClock.now()
+            toScheduler.add(WorkerToScheduler.register(registration))
+        }
         guard MonotonicClock.now() - lastSentToScheduler >= options.heartbeatInterval else { return }
         toScheduler.add(WorkerToScheduler.heartbeat)
         let inPool = state.executing.count
@@ -246,6 +253,7 @@ private struct WorkerLoop {
                         guard !registering else { continue }
                         logger.warning("the scheduler does not know this worker; registering again")
                         registering = true
+                        registerSent = MonotonicClock.now()
                         toScheduler.add(WorkerToScheduler.register(registration))
                     } else if violation.code == .nameTaken || violation.code == .versionMismatch {
                         logger.error("the scheduler refused this worker: \(violation)")
