@@ -16,12 +16,53 @@ public struct MessagePackEncoder {
     /// - Throws: `EncodingError` when the value cannot be encoded.
     public func encodeWithReferences<T: Encodable>(_ value: T) throws -> (bytes: Data, references: [TaskKey]) {
         if let data = value as? Data { return (Self.binary(data), []) }
+        if let bytes = Self.directScalar(value) { return (bytes, []) }
         let context = EncodingContext()
         let root = EncodingSlot()
         try ValueEncoder(slot: root, context: context, codingPath: []).encodeValue(value)
         let writer = MessagePackWriter()
         root.write(to: writer)
         return (writer.data(), context.references)
+    }
+
+    /// Encodes an argument list (a MessagePack array). Lists of plain scalars and task references — the common
+    /// case, one per task — are written straight to the packer, without building a tree of slots.
+    ///
+    /// - Returns: the bytes and the referenced keys, in order of first appearance.
+    public func encodeList(_ values: [any Encodable]) throws -> (bytes: Data, references: [TaskKey]) {
+        let writer = MessagePackWriter()
+        writer.writeArrayHeader(values.count)
+        var references: [TaskKey] = []
+        for value in values {
+            if let reference = value as? any TaskReferenceValue {
+                let key = reference.referencedKey
+                writer.writeExtension(type: MessagePackExtension.taskReference, Data(key.rawValue.utf8))
+                if !references.contains(key) { references.append(key) }
+            } else if !Self.writeScalar(value, to: writer) {
+                return try encodeWithReferences(EncodableList(values: values))
+            }
+        }
+        return (writer.data(), references)
+    }
+
+    /// Writes `value` if it is a plain scalar; returns false otherwise.
+    static func writeScalar(_ value: Any, to writer: MessagePackWriter) -> Bool {
+        switch value {
+        case let value as Int: writer.write(value)
+        case let value as Int64: writer.write(value)
+        case let value as UInt64: writer.write(value)
+        case let value as Double: writer.write(value)
+        case let value as Bool: writer.write(value)
+        case let value as String: writer.write(value)
+        default: return false
+        }
+        return true
+    }
+
+    /// The bytes of a plain scalar, or nil for anything else.
+    static func directScalar(_ value: Any) -> Data? {
+        let writer = MessagePackWriter()
+        return writeScalar(value, to: writer) ? writer.data() : nil
     }
 
     /// A top-level binary: its header, then the bytes, copied once (the general path copies a large value into
@@ -45,6 +86,21 @@ public struct MessagePackEncoder {
 public enum MessagePackExtension {
     /// A reference to another task's result; the payload is the key's UTF-8 bytes.
     public static let taskReference: Int8 = 1
+}
+
+/// A value that stands for another task's result inside arguments (a `Future`).
+public protocol TaskReferenceValue {
+    /// The referenced task's key.
+    var referencedKey: TaskKey { get }
+}
+
+/// A heterogeneous list, encoded as an array.
+struct EncodableList: Encodable {
+    let values: [any Encodable]
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        for value in values { try container.encode(value) }
+    }
 }
 
 /// An encoder that can write a task reference; `Future` checks for it in `encode(to:)`.

@@ -18,6 +18,7 @@ public final class MessagePackReader {
 
     /// Unpacks exactly one value from `bytes`.
     ///
+    /// - Warning: the object lives in this reader's zone and points into `bytes`: keep both alive while using it.
     /// - Throws: a `WireError` naming what is wrong with the bytes.
     public func unpack(_ bytes: UnsafeRawBufferPointer) throws(WireError) -> MessagePackObject {
         try MessagePackBounds.check(bytes)

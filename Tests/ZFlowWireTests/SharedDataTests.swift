@@ -25,8 +25,10 @@ struct SharedDataTests {
     @Test func smallBinaryIsCopied() throws {
         let original = Data([1, 2, 3])
         let pinned = PinnedBytes(try MessagePackEncoder().encode(original))
-        let object = try MessagePackReader().unpack(pinned.buffer)
+        let reader = MessagePackReader()
+        let object = try reader.unpack(pinned.buffer)
         #expect(try MessagePackDecoder().decode(Data.self, from: object, resolveReference: nil, sources: [pinned]) == original)
+        withExtendedLifetime(reader) {}
         #expect(pinned.sharedData(pinned.buffer) == nil, "small buffers are never shared")
     }
 }

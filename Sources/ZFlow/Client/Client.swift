@@ -109,7 +109,7 @@ public final class Client: @unchecked Sendable {
     ) throws -> TaskSpec {
         let encoded: (bytes: Data, references: [TaskKey])
         do {
-            encoded = try MessagePackEncoder().encodeWithReferences(ArgumentArray(values: values))
+            encoded = try MessagePackEncoder().encodeList(values)
         } catch {
             throw ClientError.codec("cannot encode the arguments of '\(function)': \(error)")
         }
@@ -275,15 +275,6 @@ public final class Client: @unchecked Sendable {
 
     func releaseHandle(_ key: TaskKey) {
         table.release(key) { loop.mailbox.post(.release([key])) }
-    }
-}
-
-/// The argument list of one call, encoded as a MessagePack array.
-struct ArgumentArray: Encodable {
-    let values: [any Encodable]
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.unkeyedContainer()
-        for value in values { try container.encode(value) }
     }
 }
 

@@ -6,12 +6,16 @@ import ZFlowWire
 ///
 /// Pass it as an argument to another `submit` to build a graph: the value moves worker to worker, never
 /// through the client. When the last handle for a key is released, the cluster frees the result.
-public final class Future<T: Codable & Sendable>: TaskArgument, Hashable, @unchecked Sendable, CustomStringConvertible {
+public final class Future<T: Codable & Sendable>: TaskArgument, TaskReferenceValue, Hashable, @unchecked Sendable,
+    CustomStringConvertible
+{
     /// A future stands for its result type.
     public typealias Value = T
 
     /// The task's key.
     public let key: TaskKey
+    /// The key the future refers to inside another task's arguments.
+    public var referencedKey: TaskKey { key }
     /// The client that holds it.
     public let client: Client
 
