@@ -84,7 +84,7 @@ extension SchedulerState {
         }
         for key in order {
             guard let task = tasks[key] else { continue }
-            for client in task.wantedBy.sorted() {
+            for client in task.wantedBy {
                 actions.append(.toClient(client, .taskCancelled(key: key)))
                 clients[client]?.wants.remove(key)
             }
@@ -123,7 +123,7 @@ extension SchedulerState {
                 continue
             }
             let task = SchedulerTask(
-                key: item.key, spec: TaskSpec(key: item.key, function: "scatter", arguments: Payload([])),
+                spec: TaskSpec(key: item.key, function: "scatter", arguments: Payload([])),
                 status: .memory, dependencies: [], order: nextOrder)
             nextOrder += 1
             task.holders = [workerID]

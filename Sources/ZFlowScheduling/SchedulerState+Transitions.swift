@@ -7,7 +7,7 @@ extension SchedulerState {
     mutating func addTask(_ spec: TaskSpec, wantedBy client: ClientID?) {
         var seen = Set<TaskKey>()
         let dependencies = spec.dependencies.filter { seen.insert($0).inserted }
-        let task = SchedulerTask(key: spec.key, spec: spec, status: .waiting, dependencies: dependencies, order: nextOrder)
+        let task = SchedulerTask(spec: spec, status: .waiting, dependencies: dependencies, order: nextOrder)
         nextOrder += 1
         if let client { task.wantedBy.insert(client) }
         tasks[spec.key] = task
@@ -150,7 +150,7 @@ extension SchedulerState {
         counters.tasksCompleted += 1
         let task = tasks[key]!
         let address = workers[worker]!.address
-        for client in task.wantedBy.count > 1 ? task.wantedBy.sorted() : Array(task.wantedBy) {
+        for client in task.wantedBy {
             actions.append(.toClient(client, .taskFinished(key: key, nbytes: nbytes, holders: [address])))
         }
         let dependents =
@@ -182,7 +182,7 @@ extension SchedulerState {
             setStatus(current, .erred)
             counters.tasksErred += 1
             failed.append(current)
-            for client in task.wantedBy.sorted() {
+            for client in task.wantedBy {
                 actions.append(.toClient(client, .taskErred(key: current, error: failure)))
             }
             for dependent in task.dependents.sorted() {

@@ -14,7 +14,7 @@ public struct SchedulerState: Sendable {
     /// its one owner; `Sendable` holds because the state is only ever used from one thread at a time.
     public final class SchedulerTask: @unchecked Sendable {
         /// The task's key.
-        public let key: TaskKey
+        public var key: TaskKey { spec.key }
         /// What to run.
         public var spec: TaskSpec
         /// Where it is in its life.
@@ -42,12 +42,11 @@ public struct SchedulerState: Sendable {
         /// task record.
         private var failure: Failure?
         /// Clients holding a future for it.
-        public var wantedBy: Set<ClientID> = []
+        public var wantedBy: SortedSmallSet<ClientID> = []
         /// Submission order, for priority ties.
         public var order: UInt64
 
-        init(key: TaskKey, spec: TaskSpec, status: TaskStatus, dependencies: [TaskKey], order: UInt64) {
-            self.key = key
+        init(spec: TaskSpec, status: TaskStatus, dependencies: [TaskKey], order: UInt64) {
             self.spec = spec
             self.status = status
             self.dependencies = dependencies
