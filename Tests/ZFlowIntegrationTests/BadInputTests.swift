@@ -9,10 +9,10 @@ import ZFlowZMQ
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct BadInputTests {
     /// Sends `frames` from a raw DEALER and returns the decoded reply, waiting at most 5 s.
-    func exchange(_ address: String, identity: String, _ frames: [Data]) throws -> [Result<SchedulerToClient, WireError>]? {
+    func exchange(_ address: String, identity: String?, _ frames: [Data]) throws -> [Result<SchedulerToClient, WireError>]? {
         let context = ZMQContext()
         let socket = try ZMQSocket(context, .dealer)
-        try socket.setIdentity(identity)
+        if let identity { try socket.setIdentity(identity) }
         try socket.connect(address)
         try socket.send(frames)
         var poller = ZMQPoller()
@@ -44,8 +44,14 @@ struct BadInputTests {
             }
             #expect(violation.code == code, "\(what): \(violation)")
         }
+        let anonymous = try exchange(cluster.address, identity: nil, [Data("XX".utf8), Data([0x90])])
+        guard case .success(.error(let violation))? = anonymous?.first else {
+            Issue.record("a peer without an identity gets an answer too, got \(String(describing: anonymous))")
+            return
+        }
+        #expect(violation.code == .malformed)
         let info = try await client.schedulerInfo()
-        #expect(info.counters.messagesRejected == UInt64(cases.count))
+        #expect(info.counters.messagesRejected == UInt64(cases.count + 1))
         #expect(try await client.submit(StandardFunctions.inc, 1).result(timeout: .seconds(10)) == 2)
     }
 }

@@ -131,7 +131,7 @@ private struct SchedulerLoop {
     }
 
     mutating func handleMessage(routing: Data, frames: [Data]) {
-        let identity = String(decoding: routing, as: UTF8.self)
+        let identity = RoutingIdentity.text(routing)
         let now = MonotonicClock.now()
         if identity.hasPrefix("worker:") {
             let routingID = RoutingID(identity)
@@ -170,13 +170,13 @@ private struct SchedulerLoop {
             switch action {
             case .toWorker(let routing, let message):
                 if case .error(let violation) = message { logger.info("error to \(routing): \(violation)") }
-                outbox.add(message, to: Data(routing.rawValue.utf8))
+                outbox.add(message, to: RoutingIdentity.bytes(routing.rawValue))
             case .toClient(let client, let message):
                 if case .info(var info) = message {
                     info.counters.payloadBytesRelayed = payloadBytesRelayed
-                    outbox.add(SchedulerToClient.info(info), to: Data(client.rawValue.utf8))
+                    outbox.add(SchedulerToClient.info(info), to: RoutingIdentity.bytes(client.rawValue))
                 } else {
-                    outbox.add(message, to: Data(client.rawValue.utf8))
+                    outbox.add(message, to: RoutingIdentity.bytes(client.rawValue))
                 }
             }
         }
