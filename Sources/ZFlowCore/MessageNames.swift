@@ -75,6 +75,7 @@ extension PeerReply {
         switch self {
         case .data: return "data"
         case .putDataStored: return "put-data-ok"
+        case .pushed: return "push-result"
         case .error: return "error"
         }
     }

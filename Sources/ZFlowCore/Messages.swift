@@ -118,6 +118,9 @@ public enum PeerReply: Hashable, Sendable {
     case data(found: [KeyedPayload], missing: [TaskKey])
     /// `put-data-ok`: these values are stored.
     case putDataStored([TaskKey])
+    /// `push-result`: unsolicited, to a client named in `compute-task.notify`: the small result of a task it
+    /// waits for. It answers no request.
+    case pushed(KeyedPayload)
     /// `error`: the request was refused.
     case error(ProtocolViolation)
 }

@@ -14,11 +14,14 @@ public struct TaskSpec: Hashable, Sendable {
     public var workers: [WorkerID]
     /// How many more times a failed run is tried again (on any allowed worker) before the task errs.
     public var retries: Int
+    /// Whether the worker should push a small result straight to the clients that want it: worth one message
+    /// when a client waits on this task (`submit`), not for bulk work it gathers later (`map`).
+    public var pushResult: Bool
 
     /// Describes a task.
     public init(
         key: TaskKey, function: String, arguments: Payload, dependencies: [TaskKey] = [], priority: Int = 0,
-        workers: [WorkerID] = [], retries: Int = 0
+        workers: [WorkerID] = [], retries: Int = 0, pushResult: Bool = false
     ) {
         self.key = key
         self.function = function
@@ -27,6 +30,7 @@ public struct TaskSpec: Hashable, Sendable {
         self.priority = priority
         self.workers = workers
         self.retries = retries
+        self.pushResult = pushResult
     }
 }
 
@@ -61,11 +65,14 @@ public struct TaskAssignment: Hashable, Sendable {
     public var dependencies: [DependencyLocation]
     /// Larger runs earlier on the worker.
     public var priority: Int
+    /// Clients waiting for the result: a small result is pushed to them over the worker's peer socket, saving
+    /// them the wait for `task-finished` and a `get-data` round trip.
+    public var notify: [ClientID]
 
     /// Describes an assignment.
     public init(
         key: TaskKey, runID: RunID, function: String, arguments: Payload,
-        dependencies: [DependencyLocation] = [], priority: Int = 0
+        dependencies: [DependencyLocation] = [], priority: Int = 0, notify: [ClientID] = []
     ) {
         self.key = key
         self.runID = runID
@@ -73,6 +80,7 @@ public struct TaskAssignment: Hashable, Sendable {
         self.arguments = arguments
         self.dependencies = dependencies
         self.priority = priority
+        self.notify = notify
     }
 }
 

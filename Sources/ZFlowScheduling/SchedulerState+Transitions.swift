@@ -89,7 +89,8 @@ extension SchedulerState {
         }
         let assignment = TaskAssignment(
             key: key, runID: run, function: task.spec.function, arguments: task.spec.arguments,
-            dependencies: locations, priority: task.spec.priority)
+            dependencies: locations, priority: task.spec.priority,
+            notify: task.spec.pushResult ? Array(task.wantedBy) : [])
         actions.append(.toWorker(workers[worker]!.routing, .computeTask(assignment)))
     }
 

@@ -32,6 +32,8 @@ public enum WorkerAction: Equatable, Sendable {
     case fetch([TaskKey], from: PeerAddress)
     /// Send an operation to the scheduler.
     case send(WorkerToScheduler)
+    /// Send the stored result of `key` to these clients (`push-result`), unasked.
+    case push(TaskKey, to: [ClientID])
     /// Keep the result of run `RunID` under its key.
     case storeResult(TaskKey, RunID)
     /// Withdraw a run from the executor pool if no thread has started it; if withdrawn, the shell reports it
@@ -57,6 +59,8 @@ public struct WorkerConfig: Equatable, Sendable {
     public var maxDispatchDepth: Int = 1
     /// The work per thread the adaptive depth aims to keep queued in the pool.
     public var dispatchQueueTime: Interval = .milliseconds(1)
+    /// Results up to this many bytes are pushed to the clients named in `compute-task.notify`; 0 pushes none.
+    public var pushLimit: UInt64 = 0
     /// At most this many `get-data` requests in flight at once.
     public var maxFetchesInFlight: Int = 4
     /// A fetch not answered within this time fails, and the next holder is tried.

@@ -215,6 +215,9 @@ public struct WorkerState: Sendable {
             tasks[key]!.status = .memory
             tasks[key]!.nbytes = nbytes
             actions.append(.storeResult(key, run))
+            if let notify = task.assignment?.notify, !notify.isEmpty, nbytes <= config.pushLimit {
+                actions.append(.push(key, to: notify))
+            }
             actions.append(.send(.taskFinished(key: key, runID: reportAs, nbytes: nbytes, duration: duration)))
             for dependent in task.dependents.sorted() { inputArrived(key, for: dependent) }
         case .failure(let error):

@@ -75,14 +75,15 @@ extension TaskAssignment {
     ///   - function: The function to run.
     ///   - deps: Where each dependency can be fetched.
     ///   - priority: Larger runs earlier.
+    ///   - notify: Clients to push the result to (the scheduler names them for tasks submitted with `pushResult`).
     /// - Returns: The assignment.
     public static func dummy(
         _ key: TaskKey, run: UInt64 = 1, function: String = "inc", deps: [DependencyLocation] = [],
-        priority: Int = 0
+        priority: Int = 0, notify: [ClientID] = []
     ) -> TaskAssignment {
         TaskAssignment(
             key: key, runID: RunID(run), function: function, arguments: .emptyArguments, dependencies: deps,
-            priority: priority)
+            priority: priority, notify: notify)
     }
 }
 

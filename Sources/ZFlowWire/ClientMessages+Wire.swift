@@ -149,6 +149,10 @@ extension PeerReply: WireMessage {
         case .putDataStored(let keys):
             w.key("keys"); w.strings(keys) { $0.rawValue }
             return 1
+        case .pushed(let item):
+            w.key("key"); w.header.write(item.key.rawValue)
+            w.key("value"); w.payload(item.payload)
+            return 2
         case .error(let violation):
             return w.violationFields(violation)
         }
@@ -159,6 +163,7 @@ extension PeerReply: WireMessage {
         switch op {
         case "data": return .data(found: try r.keyedPayloads("data"), missing: try r.keys("missing"))
         case "put-data-ok": return .putDataStored(try r.keys("keys"))
+        case "push-result": return .pushed(KeyedPayload(key: TaskKey(try r.string("key")), payload: try r.payload("value")))
         case "error": return .error(try r.violation())
         default: throw .unknownOp(op)
         }

@@ -25,7 +25,7 @@ extension OperationWriter {
 
     /// Writes a `TaskSpec` as a map.
     public func taskSpec(_ spec: TaskSpec) {
-        header.writeMapHeader(5 + (spec.workers.isEmpty ? 0 : 1) + (spec.retries == 0 ? 0 : 1))
+        header.writeMapHeader(5 + (spec.workers.isEmpty ? 0 : 1) + (spec.retries == 0 ? 0 : 1) + (spec.pushResult ? 1 : 0))
         key("key")
         header.write(spec.key.rawValue)
         key("function")
@@ -43,6 +43,10 @@ extension OperationWriter {
         if spec.retries != 0 {
             key("retries")
             header.write(spec.retries)
+        }
+        if spec.pushResult {
+            key("push")
+            header.write(true)
         }
     }
 
@@ -99,7 +103,8 @@ extension OperationReader {
             arguments: try fields.payload("args"), dependencies: try fields.strings("deps").map { TaskKey($0) },
             priority: try fields.int("priority", default: 0),
             workers: fields.optional("workers") == nil ? [] : try fields.strings("workers").map { WorkerID($0) },
-            retries: max(0, try fields.int("retries", default: 0)))
+            retries: max(0, try fields.int("retries", default: 0)),
+            pushResult: fields.optional("push")?.bool ?? false)
     }
 
     /// Reads an array of `[key, nbytes]`.

@@ -89,7 +89,9 @@ extension SchedulerToWorker: WireMessage {
                 h.write(dependency.nbytes)
                 w.strings(dependency.holders) { $0.rawValue }
             }
-            return 6
+            guard !a.notify.isEmpty else { return 6 }
+            w.key("notify"); w.strings(a.notify) { $0.rawValue }
+            return 7
         case .freeKeys(let keys):
             w.key("keys"); w.strings(keys) { $0.rawValue }
             return 1
@@ -120,7 +122,8 @@ extension SchedulerToWorker: WireMessage {
                 TaskAssignment(
                     key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")),
                     function: try r.string("function"), arguments: try r.payload("args"),
-                    dependencies: dependencies, priority: try r.int("priority", default: 0)))
+                    dependencies: dependencies, priority: try r.int("priority", default: 0),
+                    notify: r.optional("notify") == nil ? [] : try r.strings("notify").map { ClientID($0) }))
         case "free-keys": return .freeKeys(try r.keys("keys"))
         case "error": return .error(try r.violation())
         default: throw .unknownOp(op)

@@ -204,6 +204,22 @@ struct ClientConcurrencyTests {
         #expect(values == Array(1...50), "replies batched into one message each answer their own request")
     }
 
+    @Test func smallResultsArePushedToTheWaitingClient() async throws {
+        let cluster = try await TestCluster(workers: 1)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        for value in 0..<20 { #expect(try await client.submit(inc, value).result(timeout: .seconds(10)) == value + 1) }
+        let info = try await cluster.waitForInfo(client, "w0 reports its runs") { $0.workers.first?.metrics.executed == 20 }
+        let served = info.workers.first?.metrics.servedKeys ?? 20
+        #expect(served < 10, "most results came by push, not by get-data (\(served) of 20 fetched)")
+        let big = try await client.submit(StandardFunctions.bytes, 10_000).result(timeout: .seconds(10))
+        #expect(big.count == 10_000)
+        let after = try await cluster.waitForInfo(client, "w0 served the large result") {
+            $0.workers.first?.metrics.servedKeys == served + 1
+        }
+        #expect(after.workers.first?.metrics.servedKeys == served + 1, "results above 4 KiB are fetched")
+    }
+
     @Test func waitWithATimeoutReturnsEvenWhenNothingFinishes() async throws {
         let cluster = try await TestCluster(workers: 1)
         defer { cluster.shutdown() }

@@ -661,3 +661,16 @@ struct SchedulerParkedTests {
         #expect(h.worker(of: "b") == w2)
     }
 }
+
+@Suite("SchedulerState result push")
+struct SchedulerPushTests {
+    @Test func tasksSubmittedForPushNameTheirClientsInComputeTask() {
+        var h = SchedulerHarness()
+        h.registerWorker(w1)
+        h.registerClient(c1)
+        var eager = TaskSpec.dummy("a")
+        eager.pushResult = true
+        #expect(h.submit([eager]) == [.toWorker(.worker(w1), .computeTask(.dummy("a", run: 1, notify: [c1])))])
+        #expect(h.submit([.dummy("b")]) == [.toWorker(.worker(w1), .computeTask(.dummy("b", run: 2)))], "bulk tasks are fetched")
+    }
+}

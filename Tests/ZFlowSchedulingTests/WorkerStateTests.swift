@@ -364,3 +364,24 @@ struct WorkerLateReplyTests {
         #expect(h.state.tasks["y"]?.status == .flight)
     }
 }
+
+@Suite("WorkerState result push")
+struct WorkerPushTests {
+    @Test func smallResultsArePushedToTheWaitingClientsLargeOnesAreNot() {
+        var config = WorkerConfig(nthreads: 1)
+        config.pushLimit = 100
+        var h = WorkerHarness(config: config)
+        h.computeTask(.dummy("a", run: 1, notify: ["c1", "c2"]))
+        #expect(
+            h.executed("a", run: 1, .success(nbytes: 8, duration: .milliseconds(1))) == [
+                .storeResult("a", RunID(1)), .push("a", to: ["c1", "c2"]),
+                .send(.taskFinished(key: "a", runID: RunID(1), nbytes: 8, duration: .milliseconds(1))),
+            ])
+        h.computeTask(.dummy("b", run: 2, notify: ["c1"]))
+        #expect(
+            h.executed("b", run: 2, .success(nbytes: 101, duration: .milliseconds(1))) == [
+                .storeResult("b", RunID(2)),
+                .send(.taskFinished(key: "b", runID: RunID(2), nbytes: 101, duration: .milliseconds(1))),
+            ], "above the push limit the client fetches it")
+    }
+}

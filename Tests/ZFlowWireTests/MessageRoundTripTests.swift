@@ -37,6 +37,14 @@ enum Samples {
         .taskErred(key: "inc-1", runID: RunID(3), error: sampleError),
         .taskErred(key: "x", runID: RunID(0), error: bareError),
         .missingData(key: "load-0", holder: PeerAddress("tcp://10.0.0.2:5555")),
+        .metrics({
+            var metrics = WorkerMetrics()
+            metrics.executed = 7
+            metrics.fetchedBytes = 1 << 40
+            metrics.running = 1
+            metrics.queued = 3
+            return metrics
+        }()),
         .heartbeat,
         .unregister,
     ]
@@ -51,6 +59,8 @@ enum Samples {
                     DependencyLocation(key: "b", nbytes: 0, holders: []),
                 ], priority: -5)),
         .computeTask(TaskAssignment(key: "big-args", runID: RunID(1), function: "f", arguments: largePayload)),
+        .computeTask(
+            TaskAssignment(key: "watched", runID: RunID(3), function: "f", arguments: Payload([0x90]), notify: ["client:a", "client:b"])),
         .computeTask(TaskAssignment(key: "empty-args", runID: RunID(2), function: "g", arguments: Payload(Data()), priority: Int.max)),
         .freeKeys(["a", "b", "ключ-🔑"]),
         .freeKeys([]),
@@ -124,6 +134,7 @@ enum Samples {
             ], missing: ["d"]),
         .data(found: [], missing: []),
         .putDataStored(["s-0", "s-1"]),
+        .pushed(KeyedPayload(key: "inc-1", payload: Payload([0x02]))),
         .error(ProtocolViolation(.unknownOp, "unknown op 'frobnicate'")),
     ]
 
@@ -168,7 +179,7 @@ struct MessageRoundTripTests {
     func samplesCoverEveryOperation() {
         expectCovers(
             Samples.workerToScheduler,
-            ["register", "task-finished", "task-erred", "missing-data", "heartbeat", "unregister"])
+            ["register", "task-finished", "task-erred", "missing-data", "heartbeat", "worker-metrics", "unregister"])
         expectCovers(Samples.schedulerToWorker, ["registered", "compute-task", "free-keys", "error"])
         expectCovers(
             Samples.clientToScheduler,
@@ -177,7 +188,7 @@ struct MessageRoundTripTests {
             Samples.schedulerToClient,
             ["registered", "task-finished", "task-erred", "task-cancelled", "who-has-reply", "info-reply", "error"])
         expectCovers(Samples.peerRequest, ["get-data", "put-data"])
-        expectCovers(Samples.peerReply, ["data", "put-data-ok", "error"])
+        expectCovers(Samples.peerReply, ["data", "put-data-ok", "push-result", "error"])
     }
 
     @Test("worker → scheduler", arguments: Samples.workerToScheduler)

@@ -41,6 +41,9 @@ public final class Client: @unchecked Sendable {
             client.loop.mailbox.post(.stop)
             throw ClientError.schedulerUnreachable(address: address, seconds: timeout.seconds)
         }
+        if let workers = try? await client.schedulerInfo(timeout: timeout).workers {
+            client.loop.mailbox.post(.connectWorkers(workers.map { PeerAddress($0.address) }))
+        }
         return client
     }
 
@@ -66,7 +69,8 @@ public final class Client: @unchecked Sendable {
     ) async throws -> Future<R> {
         var values: [any Encodable] = []
         for argument in repeat each arguments { values.append(argument) }
-        let spec = try makeSpec(function.name, values, key: key, priority: priority, workers: workers, retries: retries)
+        let spec = try makeSpec(
+            function.name, values, key: key, priority: priority, workers: workers, retries: retries, pushResult: true)
         let future = Future<R>(key: spec.key, client: self)
         loop.mailbox.post(.send(.submit([spec])))
         return future
@@ -78,7 +82,8 @@ public final class Client: @unchecked Sendable {
         function: String, arguments: [AnyArgument], key: String? = nil, priority: Int = 0, workers: [String] = [],
         retries: Int = 0
     ) async throws -> Future<AnyValue> {
-        let spec = try makeSpec(function, arguments, key: key, priority: priority, workers: workers, retries: retries)
+        let spec = try makeSpec(
+            function, arguments, key: key, priority: priority, workers: workers, retries: retries, pushResult: true)
         let future = Future<AnyValue>(key: spec.key, client: self)
         loop.mailbox.post(.send(.submit([spec])))
         return future
@@ -105,7 +110,8 @@ public final class Client: @unchecked Sendable {
     }
 
     func makeSpec(
-        _ function: String, _ values: [any Encodable], key: String?, priority: Int, workers: [String], retries: Int = 0
+        _ function: String, _ values: [any Encodable], key: String?, priority: Int, workers: [String], retries: Int = 0,
+        pushResult: Bool = false
     ) throws -> TaskSpec {
         let encoded: (bytes: Data, references: [TaskKey])
         do {
@@ -116,7 +122,7 @@ public final class Client: @unchecked Sendable {
         return TaskSpec(
             key: TaskKey(key ?? "\(function)-\(tag)-\(counter.next())"), function: function,
             arguments: Payload(encoded.bytes), dependencies: encoded.references, priority: priority,
-            workers: workers.map { WorkerID($0) }, retries: retries)
+            workers: workers.map { WorkerID($0) }, retries: retries, pushResult: pushResult)
     }
 
     // MARK: - Results

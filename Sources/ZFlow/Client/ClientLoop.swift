@@ -29,6 +29,8 @@ enum ClientCommand: Sendable {
     case request(ClientToScheduler, @Sendable (Result<SchedulerToClient, Error>) -> Void)
     /// Call back once per key as each reaches a final state.
     case watch([TaskKey], @Sendable (TaskKey) -> Void)
+    /// Open sockets to these workers now, so they can push small results before anything is fetched.
+    case connectWorkers([PeerAddress])
     /// Unregister and stop the loop.
     case stop
 }
@@ -116,7 +118,7 @@ final class ClientLoop: @unchecked Sendable {
             return
         }
         started.signal()
-        var state = ClientLoopState(context: context, scheduler: scheduler, table: table, logger: logger)
+        var state = ClientLoopState(context: context, scheduler: scheduler, identity: identity, table: table, logger: logger)
         state.run(mailbox: mailbox)
     }
 }
@@ -152,6 +154,10 @@ private struct ClientLoopState {
 
     let context: ZMQContext
     let scheduler: ZMQSocket
+    /// This client's routing id, set on its sockets to workers too, so that they can push results to it.
+    let identity: String
+    /// Small results workers pushed ahead of `task-finished`, kept until fetched or released.
+    var pushed: [TaskKey: Payload] = [:]
     let table: KeyTable
     let logger: Logger
     let decoder = OperationDecoder()
@@ -171,8 +177,9 @@ private struct ClientLoopState {
     var nextID = 0
     var lastSent = Instant.zero
 
-    init(context: ZMQContext, scheduler: ZMQSocket, table: KeyTable, logger: Logger) {
+    init(context: ZMQContext, scheduler: ZMQSocket, identity: String, table: KeyTable, logger: Logger) {
         self.context = context
+        self.identity = identity
         self.scheduler = scheduler
         self.table = table
         self.logger = logger
@@ -245,7 +252,10 @@ private struct ClientLoopState {
             flushReleases()
             outbox.add(message)
         case .release(let keys):
-            for key in keys { statuses.removeValue(forKey: key) }
+            for key in keys {
+                statuses.removeValue(forKey: key)
+                pushed.removeValue(forKey: key)
+            }
             releases.append(contentsOf: keys)
         case .awaitKeys(let keys, let deadline, let completion):
             awaitKeys(keys, deadline: deadline, then: .resume(completion))
@@ -269,6 +279,14 @@ private struct ClientLoopState {
                 case .pending?: watchers[key, default: []].append(callback)
                 case nil where table.status(key) != nil: watchers[key, default: []].append(callback)
                 default: callback(key)
+                }
+            }
+        case .connectWorkers(let peers):
+            for peer in peers where workers[peer] == nil {
+                do {
+                    _ = try peerSocket(peer)
+                } catch {
+                    logger.warning("cannot connect to worker \(peer): \(error)")
                 }
             }
         case .stop:
@@ -351,7 +369,12 @@ private struct ClientLoopState {
     mutating func fetch(_ keys: [TaskKey], completion: @escaping @Sendable (Result<[TaskKey: Payload], Error>) -> Void) {
         var byPeer: [PeerAddress: [TaskKey]] = [:]
         var order: [PeerAddress] = []
+        var results: [TaskKey: Payload] = [:]
         for key in Set(keys) {
+            if let payload = pushed.removeValue(forKey: key) {
+                results[key] = payload
+                continue
+            }
             guard case .finished(let holders)? = statuses[key], let holder = holders.first else {
                 completion(.failure(ClientError.dataUnavailable(key, reason: "the task has not finished")))
                 return
@@ -360,12 +383,14 @@ private struct ClientLoopState {
             byPeer[holder, default: []].append(key)
         }
         if order.isEmpty {
-            completion(.success([:]))
+            completion(.success(results))
             return
         }
         let id = nextID
         nextID += 1
-        fetches[id] = Fetch(remaining: Set(keys), deadline: MonotonicClock.now() + Self.fetchTimeout, completion: completion)
+        fetches[id] = Fetch(
+            remaining: Set(byPeer.values.joined()), results: results, deadline: MonotonicClock.now() + Self.fetchTimeout,
+            completion: completion)
         for peer in order {
             do {
                 try send(PeerRequest.getData(byPeer[peer]!), to: peer)
@@ -378,16 +403,19 @@ private struct ClientLoopState {
         }
     }
 
+    /// The socket to a worker's peer ROUTER, opened on first use with this client's identity.
+    mutating func peerSocket(_ peer: PeerAddress) throws -> ZMQSocket {
+        if let existing = workers[peer] { return existing }
+        let socket = try ZMQSocket(context, .dealer)
+        try socket.setIdentity(identity)
+        try socket.setOption(ZMQ_SNDHWM, 0)
+        try socket.connect(peer.rawValue)
+        workers[peer] = socket
+        return socket
+    }
+
     mutating func send(_ request: PeerRequest, to peer: PeerAddress) throws {
-        let socket: ZMQSocket
-        if let existing = workers[peer] {
-            socket = existing
-        } else {
-            socket = try ZMQSocket(context, .dealer)
-            try socket.setOption(ZMQ_SNDHWM, 0)
-            try socket.connect(peer.rawValue)
-            workers[peer] = socket
-        }
+        let socket = try peerSocket(peer)
         try socket.send(OperationWriter.frames([request]))
     }
 
@@ -402,12 +430,23 @@ private struct ClientLoopState {
                 replies = [.failure(error)]
             }
             for reply in replies {
+                if case .success(.pushed(let item)) = reply {
+                    acceptPush(item, from: peer)
+                    continue
+                }
                 guard var queue = pendingReplies[peer], !queue.isEmpty else { break }
                 let pending = queue.removeFirst()
                 pendingReplies[peer] = queue
                 answer(pending, with: reply, from: peer)
             }
         }
+    }
+
+    /// Keeps a pushed result of a key this client still holds, and settles the key at once.
+    mutating func acceptPush(_ item: KeyedPayload, from peer: PeerAddress) {
+        guard statuses[item.key] != nil else { return }
+        pushed[item.key] = item.payload
+        settle(item.key, .finished(holders: [peer]))
     }
 
     /// Completes the request a peer's reply answers.

@@ -137,6 +137,7 @@ private struct WorkerLoop {
         self.pool = ExecutorPool(count: options.nthreads, name: "zflow-exec")
         var config = WorkerConfig(
             nthreads: options.nthreads, dispatchDepth: options.dispatchDepth, maxDispatchDepth: options.maxDispatchDepth)
+        config.pushLimit = UInt64(OperationWriter.inlineLimit)
         config.fetchTimeout = .seconds(30)
         self.state = WorkerState(config: config)
     }
@@ -219,11 +220,13 @@ private struct WorkerLoop {
     }
 
     mutating func flush() {
+        // Peers first: a result pushed to a waiting client should reach it before the scheduler's
+        // `task-finished` does, or the client fetches what is already on its way.
+        toPeers.flush(on: peers, logger: logger)
         if !toScheduler.isEmpty {
             toScheduler.flush(on: scheduler, logger: logger)
             lastSentToScheduler = MonotonicClock.now()
         }
-        toPeers.flush(on: peers, logger: logger)
     }
 
     // MARK: - Scheduler
@@ -403,6 +406,11 @@ private struct WorkerLoop {
                 }
             case .send(let message):
                 toScheduler.add(message)
+            case .push(let key, let clients):
+                guard let payload = store[key] else { continue }
+                for client in clients {
+                    toPeers.add(PeerReply.pushed(KeyedPayload(key: key, payload: payload)), to: Data(client.rawValue.utf8))
+                }
             case .storeResult(let key, let run):
                 if let payload = pending.removeValue(forKey: run) { store[key] = payload }
             case .abandon(let key, let run):
