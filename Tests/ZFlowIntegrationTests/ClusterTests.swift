@@ -107,7 +107,10 @@ struct ClusterTests {
         let client = try await cluster.client()
         let slow = try await client.submit(StandardFunctions.sleep, 1.0)
         let dependent = try await client.submit(StandardFunctions.identity, AnyValue.null)
-        _ = try await cluster.waitForInfo(client, "the sleep is processing") { $0.taskCounts["processing", default: 0] >= 1 }
+        // Wait until a thread runs it: a run cancelled while still queued in the pool is withdrawn, not run.
+        _ = try await cluster.waitForInfo(client, "the sleep is running") { info in
+            info.workers.contains { $0.metrics.running >= 1 }
+        }
         await client.cancel([slow])
         do {
             _ = try await slow.result(timeout: .seconds(10))
