@@ -258,3 +258,26 @@ struct WorkersViewTests {
         _ = try await client.gather(sleeps, timeout: .seconds(20))
     }
 }
+
+/// `zflow local` starts a cluster of real processes, serves, and stops them all on Ctrl-C.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct LocalCommandTests {
+    @Test func localStartsServesAndStopsOnInterrupt() async throws {
+        let local = try ChildProcess(
+            executable: TestCluster.executable("zflow"), arguments: ["local", "--port", "0", "--workers", "2"], quiet: true)
+        defer { local.terminate() }
+        let line = try #require(local.waitForLine(containing: "scheduler tcp://", timeout: 20))
+        let address = try #require(line.split(separator: " ").dropFirst().first.map(String.init))
+        let client = try await Client.connect(address, timeout: .seconds(10))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await client.schedulerInfo().workers.count < 2, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await client.schedulerInfo().workers.map(\.name) == ["local-0", "local-1"])
+        #expect(try await client.submit(StandardFunctions.add, 20, 22).result(timeout: .seconds(10)) == 42)
+        client.close()
+        local.signal(SIGINT)
+        #expect(local.waitForExit(timeout: 15) == 0)
+        #expect(local.waitForLine(containing: "stopped", timeout: 1) != nil)
+    }
+}
