@@ -98,6 +98,7 @@ final class ArgumentList {
     func next<T: Decodable>(_ type: T.Type) throws -> T {
         defer { index += 1 }
         let element = root.element(index)
+        if let value = Self.scalar(type, element) { return value }
         do {
             return try MessagePackDecoder().decode(
                 type, from: element, resolveReference: { [self] key in try input(key) },
@@ -105,6 +106,18 @@ final class ArgumentList {
         } catch let error as DecodingError {
             throw ArgumentError(
                 description: "argument \(index + 1) of '\(function)' is not a \(T.self): \(Self.explain(error))")
+        }
+    }
+
+    /// The common scalar parameter types read straight from the object (no decoder); nil for anything else,
+    /// including a value of the wrong type, which the decoder then reports precisely.
+    private static func scalar<T>(_ type: T.Type, _ object: MessagePackObject) -> T? {
+        switch type {
+        case is Int.Type: return object.int64.flatMap { Int(exactly: $0) } as? T
+        case is String.Type: return object.string as? T
+        case is Double.Type: return object.double as? T
+        case is Bool.Type: return object.bool as? T
+        default: return nil
         }
     }
 
