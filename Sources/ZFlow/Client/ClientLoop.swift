@@ -109,7 +109,7 @@ final class ClientLoop: @unchecked Sendable {
         let scheduler: ZMQSocket
         do {
             scheduler = try ZMQSocket(context, .dealer)
-            try scheduler.setOption(ZMQ_SNDHWM, 0)
+            try scheduler.configureForZFlow()
             try scheduler.setIdentity(identity)
             try scheduler.connect(address)
         } catch {
@@ -408,7 +408,7 @@ private struct ClientLoopState {
         if let existing = workers[peer] { return existing }
         let socket = try ZMQSocket(context, .dealer)
         try socket.setIdentity(identity)
-        try socket.setOption(ZMQ_SNDHWM, 0)
+        try socket.configureForZFlow()
         try socket.connect(peer.rawValue)
         workers[peer] = socket
         return socket

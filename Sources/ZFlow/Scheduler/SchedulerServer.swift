@@ -45,9 +45,8 @@ public final class SchedulerServer: @unchecked Sendable {
         return try thread.start(
             setUp: {
                 let router = try ZMQSocket(ZMQContext(), .router)
-                try router.setOption(ZMQ_SNDHWM, 0)
+                try router.configureForZFlow(maxMessageSize: options.maxMessageSize)
                 try router.setOption(ZMQ_RCVHWM, 0)
-                try router.setOption64(ZMQ_MAXMSGSIZE, options.maxMessageSize)
                 return (try router.bind("tcp://\(options.host):\(options.port)"), router)
             },
             loop: { [self] router in

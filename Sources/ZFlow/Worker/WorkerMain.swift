@@ -69,18 +69,10 @@ public struct WorkerMain: ParsableCommand {
         options.heartbeatInterval = .milliseconds(max(heartbeatMs, 10))
         options.dataDirectory = dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let node = WorkerNode(options: options, functions: Self.registry)
-        let address: String
-        do {
-            address = try node.start()
-        } catch {
-            FileHandle.standardError.write(Data("zflow-worker: cannot start: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        print("zflow-worker '\(options.name)' peer \(address) scheduler \(scheduler) threads \(nthreads)")
-        fflushStandardOutput()
-        ProcessSignals.onTermination { _ in node.stop() }
-        if exitWithStdin { ProcessSignals.onStandardInputClosed { node.stop() } }
-        node.waitUntilStopped()
+        let address = try startOrExit("zflow-worker: cannot start") { try node.start() }
+        serve(
+            announcing: "zflow-worker '\(options.name)' peer \(address) scheduler \(scheduler) threads \(nthreads)",
+            exitWithStdin: exitWithStdin, stop: node.stop, wait: node.waitUntilStopped)
         if let refusal = node.refusal {
             FileHandle.standardError.write(Data("zflow-worker: the scheduler refused this worker: \(refusal.message)\n".utf8))
             throw ExitCode(3)
@@ -128,20 +120,31 @@ public struct SchedulerMain: ParsableCommand {
         options.host = host
         options.port = port
         let server = SchedulerServer(options: options)
-        let endpoint: String
-        do {
-            endpoint = try server.start()
-        } catch {
-            FileHandle.standardError.write(Data("zflow-scheduler: cannot listen on tcp://\(host):\(port): \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        print("zflow-scheduler listening on \(endpoint)")
-        fflushStandardOutput()
-        ProcessSignals.onTermination { _ in server.stop() }
-        if exitWithStdin { ProcessSignals.onStandardInputClosed { server.stop() } }
-        server.waitUntilStopped()
+        let endpoint = try startOrExit("zflow-scheduler: cannot listen on tcp://\(host):\(port)") { try server.start() }
+        serve(
+            announcing: "zflow-scheduler listening on \(endpoint)", exitWithStdin: exitWithStdin, stop: server.stop,
+            wait: server.waitUntilStopped)
     }
 }
 
-/// Flushes C stdio's standard output, so a parent reading a pipe sees printed lines at once.
-func fflushStandardOutput() { fflush(nil) }
+/// Runs `start`; on failure prints `context: error` on one line and exits with code 1.
+func startOrExit(_ context: String, _ start: () throws -> String) throws -> String {
+    do {
+        return try start()
+    } catch {
+        FileHandle.standardError.write(Data("\(context): \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Prints the start line (flushed, for a parent reading a pipe), stops on SIGINT/SIGTERM or, with
+/// `exitWithStdin`, when standard input closes, and returns once stopped.
+func serve(
+    announcing line: String, exitWithStdin: Bool, stop: @escaping @Sendable () -> Void, wait: () -> Void
+) {
+    print(line)
+    fflush(nil)
+    ProcessSignals.onTermination { _ in stop() }
+    if exitWithStdin { ProcessSignals.onStandardInputClosed(stop) }
+    wait()
+}

@@ -64,12 +64,11 @@ public final class WorkerNode: @unchecked Sendable {
             setUp: {
                 let context = ZMQContext()
                 let peers = try ZMQSocket(context, .router)
-                try peers.setOption(ZMQ_SNDHWM, 0)
-                try peers.setOption64(ZMQ_MAXMSGSIZE, options.maxMessageSize)
+                try peers.configureForZFlow(maxMessageSize: options.maxMessageSize)
                 let bound = try peers.bind("tcp://\(options.host):*")
                 let address = "tcp://\(options.host):\(bound.split(separator: ":").last!)"
                 let scheduler = try ZMQSocket(context, .dealer)
-                try scheduler.setOption(ZMQ_SNDHWM, 0)
+                try scheduler.configureForZFlow()
                 try scheduler.setIdentity("worker:\(options.name):\(UUID().uuidString.prefix(8))")
                 try scheduler.connect(options.scheduler)
                 return (address, (context, scheduler, peers, address))
@@ -430,8 +429,7 @@ private struct WorkerLoop {
     mutating func peerSocket(_ peer: PeerAddress) throws -> ZMQSocket {
         if let socket = peerSockets[peer] { return socket }
         let socket = try ZMQSocket(context, .dealer)
-        try socket.setOption(ZMQ_SNDHWM, 0)
-        try socket.setOption64(ZMQ_MAXMSGSIZE, options.maxMessageSize)
+        try socket.configureForZFlow(maxMessageSize: options.maxMessageSize)
         try socket.connect(peer.rawValue)
         peerSockets[peer] = socket
         return socket
