@@ -18,6 +18,8 @@ public struct WorkerMetrics: Hashable, Sendable, Codable {
     public var storedKeys: UInt64 = 0
     /// Bytes in the worker's own store, when it reported.
     public var storedBytes: UInt64 = 0
+    /// Measured peer-to-peer bandwidth in bytes/s (moving average over fetches of 1 MiB or more); 0 until measured.
+    public var bandwidth: Double = 0
     /// Zeroed metrics.
     public init() {}
 }
@@ -78,6 +80,10 @@ public struct SchedulerCounters: Hashable, Sendable, Codable {
     public var payloadBytesRelayed: UInt64 = 0
     /// Messages the scheduler rejected as malformed or unexpected.
     public var messagesRejected: UInt64 = 0
+    /// `steal-request`s sent to busy workers.
+    public var stealRequests: UInt64 = 0
+    /// Tasks moved to another worker by a granted steal.
+    public var tasksStolen: UInt64 = 0
     /// Creates zeroed counters.
     public init() {}
 }

@@ -8,6 +8,7 @@ extension WorkerToScheduler {
         case .taskFinished: return "task-finished"
         case .taskErred: return "task-erred"
         case .missingData: return "missing-data"
+        case .stealResponse: return "steal-response"
         case .heartbeat: return "heartbeat"
         case .metrics: return "worker-metrics"
         case .unregister: return "unregister"
@@ -22,6 +23,7 @@ extension SchedulerToWorker {
         case .registered: return "registered"
         case .computeTask: return "compute-task"
         case .freeKeys: return "free-keys"
+        case .stealRequest: return "steal-request"
         case .error: return "error"
         }
     }

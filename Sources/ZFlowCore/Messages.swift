@@ -16,12 +16,14 @@ public struct WorkerRegistration: Hashable, Sendable {
     public var held: [KeySize]
     /// A directory of input files only this worker (or workers sharing it) can read, if it has one.
     public var dataDirectory: String?
+    /// Abstract resources it offers (`--resources`).
+    public var resources: Resources
 
     /// Describes a worker.
     public init(
         name: WorkerID, nthreads: Int, functions: [String], address: PeerAddress,
         heartbeatInterval: Interval, version: Int = ProtocolVersion.current, held: [KeySize] = [],
-        dataDirectory: String? = nil
+        dataDirectory: String? = nil, resources: Resources = [:]
     ) {
         self.name = name
         self.nthreads = nthreads
@@ -31,6 +33,7 @@ public struct WorkerRegistration: Hashable, Sendable {
         self.version = version
         self.held = held
         self.dataDirectory = dataDirectory
+        self.resources = resources
     }
 }
 
@@ -44,6 +47,8 @@ public enum WorkerToScheduler: Hashable, Sendable {
     case taskErred(key: TaskKey, runID: RunID, error: RemoteError)
     /// `missing-data`: a peer the scheduler named did not have a key.
     case missingData(key: TaskKey, holder: PeerAddress)
+    /// `steal-response`: answers `steal-request`: whether the task was given up (it had not started) or kept.
+    case stealResponse(key: TaskKey, runID: RunID, stolen: Bool)
     /// `heartbeat`: the worker is alive (sent only when the line was otherwise quiet).
     case heartbeat
     /// `worker-metrics`: the worker's running totals (sent with a heartbeat when they changed).
@@ -60,6 +65,8 @@ public enum SchedulerToWorker: Hashable, Sendable {
     case computeTask(TaskAssignment)
     /// `free-keys`: drop these results, or abandon these tasks.
     case freeKeys([TaskKey])
+    /// `steal-request`: give this run of a task back if it has not started; answered by `steal-response`.
+    case stealRequest(key: TaskKey, runID: RunID)
     /// `error`: the worker's last message was refused.
     case error(ProtocolViolation)
 }

@@ -10,8 +10,12 @@ public struct TaskSpec: Hashable, Sendable {
     public var dependencies: [TaskKey]
     /// Larger runs earlier; ties go to the earlier submission.
     public var priority: Int
-    /// Names of the workers allowed to run it; empty means any worker.
+    /// Names (or peer addresses) of the workers allowed to run it; empty means any worker.
     public var workers: [WorkerID]
+    /// When true, `workers` is a preference: the task runs elsewhere if none of them is connected.
+    public var allowOtherWorkers: Bool
+    /// Resources the task holds while it runs; only workers that declare at least these amounts run it.
+    public var resources: Resources
     /// How many more times a failed run is tried again (on any allowed worker) before the task errs.
     public var retries: Int
     /// Whether the worker should push a small result straight to the clients that want it: worth one message
@@ -21,7 +25,8 @@ public struct TaskSpec: Hashable, Sendable {
     /// Describes a task.
     public init(
         key: TaskKey, function: String, arguments: Payload, dependencies: [TaskKey] = [], priority: Int = 0,
-        workers: [WorkerID] = [], retries: Int = 0, pushResult: Bool = false
+        workers: [WorkerID] = [], allowOtherWorkers: Bool = false, resources: Resources = [:], retries: Int = 0,
+        pushResult: Bool = false
     ) {
         self.key = key
         self.function = function
@@ -29,6 +34,8 @@ public struct TaskSpec: Hashable, Sendable {
         self.dependencies = dependencies
         self.priority = priority
         self.workers = workers
+        self.allowOtherWorkers = allowOtherWorkers
+        self.resources = resources
         self.retries = retries
         self.pushResult = pushResult
     }
@@ -63,8 +70,10 @@ public struct TaskAssignment: Hashable, Sendable {
     public var arguments: Payload
     /// Where each dependency can be fetched.
     public var dependencies: [DependencyLocation]
-    /// Larger runs earlier on the worker.
-    public var priority: Int
+    /// Its place in the worker's run queue (the scheduler's order).
+    public var priority: TaskPriority
+    /// Resources it holds while it runs; the worker starts it only when they are free.
+    public var resources: Resources
     /// Clients waiting for the result: a small result is pushed to them over the worker's peer socket, saving
     /// them the wait for `task-finished` and a `get-data` round trip.
     public var notify: [ClientID]
@@ -72,7 +81,8 @@ public struct TaskAssignment: Hashable, Sendable {
     /// Describes an assignment.
     public init(
         key: TaskKey, runID: RunID, function: String, arguments: Payload,
-        dependencies: [DependencyLocation] = [], priority: Int = 0, notify: [ClientID] = []
+        dependencies: [DependencyLocation] = [], priority: TaskPriority = TaskPriority(), resources: Resources = [:],
+        notify: [ClientID] = []
     ) {
         self.key = key
         self.runID = runID
@@ -80,6 +90,7 @@ public struct TaskAssignment: Hashable, Sendable {
         self.arguments = arguments
         self.dependencies = dependencies
         self.priority = priority
+        self.resources = resources
         self.notify = notify
     }
 }

@@ -5,7 +5,11 @@ public enum TaskStatus: String, Hashable, Sendable, CaseIterable, Codable {
     case released
     /// Known, but some dependency is not in memory yet.
     case waiting
-    /// Ready to run, but no worker is connected, or none of the workers its restriction names.
+    /// Ready to run, with no dependencies and no restrictions, held on the scheduler in priority order until a
+    /// worker has room (queuing: workers hold only about `saturation × nthreads` such tasks at once).
+    case queued
+    /// Ready to run, but no worker is connected, none of the workers its restriction names, or none
+    /// with the resources it needs.
     case noWorker = "no-worker"
     /// Assigned to a worker, which is fetching its inputs or running it.
     case processing

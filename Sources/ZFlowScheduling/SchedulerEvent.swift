@@ -14,6 +14,34 @@ public enum SchedulerEvent: Equatable, Sendable {
     case tick(now: Instant)
 }
 
+/// A queued root task's place in the scheduler's queue: `a < b` when `a` is handed out first.
+public struct QueueEntry: Comparable, Sendable {
+    /// The task's place in line.
+    public let priority: TaskPriority
+    /// Its arrival order, for ties.
+    public let order: UInt64
+    /// The task.
+    public let key: TaskKey
+    /// Priority first, then arrival.
+    public static func < (lhs: QueueEntry, rhs: QueueEntry) -> Bool {
+        lhs.priority != rhs.priority ? lhs.priority < rhs.priority : lhs.order < rhs.order
+    }
+    /// Entries are equal when they order equally and name the same task.
+    public static func == (lhs: QueueEntry, rhs: QueueEntry) -> Bool {
+        lhs.priority == rhs.priority && lhs.order == rhs.order && lhs.key == rhs.key
+    }
+}
+
+/// A `steal-request` sent and not yet answered.
+public struct PendingSteal: Equatable, Sendable {
+    /// The worker asked to give the task up.
+    public var victim: WorkerID
+    /// The worker that gets it if it is given up (nil once that worker left).
+    public var thief: WorkerID?
+    /// The run asked for.
+    public var run: RunID
+}
+
 /// What the shell must do after an event, in order.
 public enum SchedulerAction: Equatable, Sendable {
     /// Send an operation to the worker behind this routing id.
@@ -32,8 +60,23 @@ public struct SchedulerConfig: Equatable, Sendable {
     public var clientTimeout: Interval = .seconds(60)
     /// The duration assumed for a function not yet measured.
     public var defaultTaskDuration: Interval = .milliseconds(1)
-    /// Bytes per second assumed for moving data between workers.
+    /// Bytes per second assumed for moving data between workers until workers report a measured figure.
     public var bandwidth: Double = 500e6
+    /// Queuing: a worker is given root tasks (no dependencies, no restrictions) while it holds fewer than
+    /// `saturation × nthreads` (rounded up) tasks; the rest wait on the scheduler in priority order.
+    /// `.infinity` turns queuing off.
+    public var saturation: Double = 1.25
+    /// Short tasks: a worker may also hold as many root tasks as it runs in this time per thread (by the
+    /// function's measured duration), so that tiny tasks do not wait for a round trip each.
+    public var queueTime: Interval = .milliseconds(20)
+    /// The most root tasks per thread a worker holds, however short they are.
+    public var maximumQueuedPerThread: Int = 100_000
+    /// Work stealing: move queued tasks from busy workers to idle ones (checked every tick and when a worker joins).
+    public var workStealing: Bool = true
+    /// A task is stolen only when moving its missing inputs takes at most this fraction of its expected duration.
+    public var stealTransferRatio: Double = 0.5
+    /// Tasks expected to run shorter than this are not stolen: a steal costs two messages.
+    public var minimumStealDuration: Interval = .milliseconds(1)
     /// How many transitions the story log keeps.
     public var transitionLogCapacity: Int = 100_000
     /// How often the shell should send `.tick`.

@@ -42,10 +42,16 @@ extension SchedulerState {
     }
 
     mutating func onSubmit(_ client: ClientID, _ specs: [TaskSpec]) {
-        for spec in specs {
+        let generation = clients[client]!.submissions
+        clients[client]!.submissions += 1
+        let graphOrder = Self.graphOrder(specs)
+        for (index, spec) in specs.enumerated() {
             clients[client]!.wants.insert(spec.key)
             guard let existing = tasks[spec.key] else {
-                addTask(spec, wantedBy: client)
+                let position = graphOrder?[spec.key] ?? UInt64(index)
+                addTask(
+                    spec, wantedBy: client,
+                    priority: TaskPriority(user: spec.priority, generation: generation, graphOrder: position))
                 continue
             }
             tasks[spec.key]!.wantedBy.insert(client)
@@ -57,10 +63,53 @@ extension SchedulerState {
                 actions.append(.toClient(client, .taskErred(key: spec.key, error: existing.error!)))
             case .released:
                 recompute(spec.key)
-            case .waiting, .processing, .noWorker:
+            case .waiting, .processing, .noWorker, .queued:
                 break
             }
         }
+    }
+
+    /// Positions of a submitted graph in depth-first order: each task right after the inputs it needs from the
+    /// same submission, one branch finished before the next starts (so a reduction frees memory early rather
+    /// than computing every leaf first). Walks from the tasks nothing else in the submission needs, in
+    /// submission order, through dependencies in argument order. Nil when no task depends on another in the
+    /// submission: then submission order is the graph order.
+    static func graphOrder(_ specs: [TaskSpec]) -> [TaskKey: UInt64]? {
+        guard specs.contains(where: { !$0.dependencies.isEmpty }) else { return nil }
+        var index: [TaskKey: Int] = [:]
+        for (position, spec) in specs.enumerated() where index[spec.key] == nil { index[spec.key] = position }
+        var needed = [Bool](repeating: false, count: specs.count)
+        for spec in specs {
+            for dependency in spec.dependencies { if let position = index[dependency] { needed[position] = true } }
+        }
+        var order: [TaskKey: UInt64] = [:]
+        var visited = [Bool](repeating: false, count: specs.count)
+        var next: UInt64 = 0
+        for sink in specs.indices where !needed[sink] {
+            // Iterative post-order walk: (task, next dependency to visit).
+            var stack: [(Int, Int)] = [(sink, 0)]
+            visited[sink] = true
+            while let (current, cursor) = stack.last {
+                let dependencies = specs[current].dependencies
+                if cursor < dependencies.count {
+                    stack[stack.count - 1].1 += 1
+                    if let child = index[dependencies[cursor]], !visited[child] {
+                        visited[child] = true
+                        stack.append((child, 0))
+                    }
+                } else {
+                    stack.removeLast()
+                    order[specs[current].key] = next
+                    next += 1
+                }
+            }
+        }
+        // Tasks on a cycle (only hostile input makes one) keep submission order after everything else.
+        for spec in specs where order[spec.key] == nil {
+            order[spec.key] = next
+            next += 1
+        }
+        return order
     }
 
     mutating func onRelease(_ client: ClientID, _ keys: [TaskKey]) {
@@ -124,7 +173,7 @@ extension SchedulerState {
             }
             let task = SchedulerTask(
                 spec: TaskSpec(key: item.key, function: "scatter", arguments: Payload([])),
-                status: .memory, dependencies: [], order: nextOrder)
+                status: .memory, dependencies: [], order: nextOrder, priority: TaskPriority())
             nextOrder += 1
             task.holders = [workerID]
             task.nbytes = item.nbytes

@@ -4,10 +4,11 @@ extension SchedulerState {
     // MARK: - Creating and readying tasks
 
     /// Adds a new task from `spec`, wanted by `client`, and readies it when its inputs are there.
-    mutating func addTask(_ spec: TaskSpec, wantedBy client: ClientID?) {
+    mutating func addTask(_ spec: TaskSpec, wantedBy client: ClientID?, priority: TaskPriority) {
         var seen = Set<TaskKey>()
-        let dependencies = spec.dependencies.filter { seen.insert($0).inserted }
-        let task = SchedulerTask(spec: spec, status: .waiting, dependencies: dependencies, order: nextOrder)
+        let dependencies = spec.dependencies.count > 1 ? spec.dependencies.filter { seen.insert($0).inserted } : spec.dependencies
+        let task = SchedulerTask(
+            spec: spec, status: .waiting, dependencies: dependencies, order: nextOrder, priority: priority)
         nextOrder += 1
         if let client { task.wantedBy.insert(client) }
         tasks[spec.key] = task
@@ -46,7 +47,8 @@ extension SchedulerState {
             worker: error.worker, causeKey: error.causeKey ?? dependency)
     }
 
-    /// Places a task whose inputs are all in memory, or parks it until a worker can run it.
+    /// Places a task whose inputs are all in memory, queues it (a root task while every worker is saturated),
+    /// or parks it until a worker can run it.
     mutating func makeReady(_ key: TaskKey) {
         let task = tasks[key]!
         if workers.isEmpty {
@@ -55,8 +57,19 @@ extension SchedulerState {
             noWorker.insert(key)
             return
         }
+        if isQueueable(task) {
+            if queuedCount == 0, let worker = chooseWorker(for: task, needingRoom: true) {
+                assign(key, to: worker)
+                return
+            }
+            if workers.values.contains(where: { mayRun(task, on: $0) }) {
+                enqueue(key)
+                return
+            }
+        }
         guard let worker = chooseWorker(for: task) else {
-            if !task.spec.workers.isEmpty, workers.values.contains(where: { $0.functions.contains(task.spec.function) }) {
+            let restricted = !task.spec.workers.isEmpty || !task.spec.resources.isEmpty
+            if restricted, workers.values.contains(where: { $0.functions.contains(task.spec.function) }) {
                 setStatus(key, .noWorker)
                 noWorker.insert(key)
                 return
@@ -77,11 +90,14 @@ extension SchedulerState {
     mutating func assign(_ key: TaskKey, to worker: WorkerID) {
         nextRun += 1
         let run = RunID(nextRun)
-        tasks[key]!.runID = run
-        tasks[key]!.processingOn = worker
-        setStatus(key, .processing)
-        workers[worker]!.processing.insert(key)
         let task = tasks[key]!
+        let record = workers[worker]!
+        task.runID = run
+        task.processingOn = worker
+        task.expectedDuration = expectedSeconds(task.spec.function)
+        setStatus(key, .processing)
+        record.processing.insert(key)
+        record.occupancy += task.expectedDuration
         let locations = task.dependencies.map { dependency in
             let input = tasks[dependency]!
             return DependencyLocation(
@@ -89,18 +105,16 @@ extension SchedulerState {
         }
         let assignment = TaskAssignment(
             key: key, runID: run, function: task.spec.function, arguments: task.spec.arguments,
-            dependencies: locations, priority: task.spec.priority,
+            dependencies: locations, priority: task.priority, resources: task.spec.resources,
             notify: task.spec.pushResult ? Array(task.wantedBy) : [])
-        actions.append(.toWorker(workers[worker]!.routing, .computeTask(assignment)))
+        actions.append(.toWorker(record.routing, .computeTask(assignment)))
     }
 
     /// Takes a task back from the worker running it (its run is abandoned) and readies it again.
     mutating func reschedule(_ key: TaskKey, tellWorker: Bool) {
         guard let worker = tasks[key]?.processingOn else { return }
-        workers[worker]?.processing.remove(key)
         if tellWorker, let routing = workers[worker]?.routing { actions.append(.toWorker(routing, .freeKeys([key]))) }
-        tasks[key]!.processingOn = nil
-        tasks[key]!.runID = nil
+        unassign(key)
         setStatus(key, .waiting)
         readyWhenInputsArrive(key)
     }
@@ -140,10 +154,9 @@ extension SchedulerState {
 
     /// Records a result held by `worker` and wakes everything that waited for it.
     mutating func finish(_ key: TaskKey, on worker: WorkerID, nbytes: UInt64) {
-        tasks[key]!.processingOn = nil
+        unassign(key)
         tasks[key]!.nbytes = nbytes
         tasks[key]!.holders = [worker]
-        workers[worker]!.processing.remove(key)
         workers[worker]!.held.insert(key)
         workers[worker]!.bytesHeld.addSaturating(nbytes)
         workers[worker]!.tasksCompleted += 1
@@ -156,7 +169,7 @@ extension SchedulerState {
         }
         let dependents =
             task.dependents.count > 1
-            ? task.dependents.sorted(by: { tasks[$0]!.order < tasks[$1]!.order }) : Array(task.dependents)
+            ? task.dependents.sorted(by: { tasks[$0]!.runsBefore(tasks[$1]!) }) : Array(task.dependents)
         for dependent in dependents {
             guard tasks[dependent]!.status == .waiting else { continue }
             tasks[dependent]!.waitingOn.remove(key)
@@ -173,10 +186,7 @@ extension SchedulerState {
         while let (current, failure) = pending.popLast() {
             guard let task = tasks[current], task.status != .erred, task.status != .memory, task.status != .released
             else { continue }
-            if let worker = task.processingOn {
-                workers[worker]?.processing.remove(current)
-                tasks[current]!.processingOn = nil
-            }
+            unassign(current)
             if task.status == .noWorker { noWorker.remove(current) }
             tasks[current]!.error = failure
             tasks[current]!.waitingOn = []
@@ -203,7 +213,7 @@ extension SchedulerState {
         if !task.wantedBy.isEmpty { return true }
         return task.dependents.contains { dependent in
             guard let status = tasks[dependent]?.status else { return false }
-            return status == .waiting || status == .processing || status == .noWorker
+            return status == .waiting || status == .processing || status == .noWorker || status == .queued
         }
     }
 
@@ -223,14 +233,12 @@ extension SchedulerState {
             tasks[key]!.holders = []
         case .processing:
             if let worker = task.processingOn, let routing = workers[worker]?.routing {
-                workers[worker]!.processing.remove(key)
                 actions.append(.toWorker(routing, .freeKeys([key])))
             }
-            tasks[key]!.processingOn = nil
-            tasks[key]!.runID = nil
+            unassign(key)
         case .noWorker:
             noWorker.remove(key)
-        case .waiting:
+        case .waiting, .queued:
             tasks[key]!.waitingOn = []
         }
         setStatus(key, .released)
@@ -250,12 +258,14 @@ extension SchedulerState {
 
     /// Removes a task, telling the workers that run or hold it, then releases its now unneeded inputs.
     mutating func forget(_ key: TaskKey) {
-        guard let task = tasks.removeValue(forKey: key) else { return }
-        record(key, from: task.status, to: nil)
+        guard let task = tasks[key] else { return }
         if let worker = task.processingOn, let routing = workers[worker]?.routing {
-            workers[worker]!.processing.remove(key)
             actions.append(.toWorker(routing, .freeKeys([key])))
         }
+        unassign(key)
+        if task.status == .queued { queuedCount -= 1 }
+        tasks.removeValue(forKey: key)
+        record(key, from: task.status, to: nil)
         freeHolders(task)
         if task.status == .noWorker { noWorker.remove(key) }
         for client in task.wantedBy { clients[client]?.wants.remove(key) }

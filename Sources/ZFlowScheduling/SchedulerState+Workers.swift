@@ -20,6 +20,8 @@ extension SchedulerState {
             onTaskErred(id, key, run, error)
         case .missingData(let key, let holder):
             onMissingData(id, key, holder)
+        case .stealResponse(let key, let run, let stolen):
+            onStealResponse(id, key, run, stolen)
         case .heartbeat:
             break
         case .metrics(let metrics):
@@ -56,6 +58,7 @@ extension SchedulerState {
             functions: Set(registration.functions),
             heartbeatInterval: max(registration.heartbeatInterval, config.minimumHeartbeatInterval), lastSeen: now)
         workers[registration.name]!.dataDirectory = registration.dataDirectory
+        workers[registration.name]!.resources = registration.resources
         workerByRouting[routing] = registration.name
         actions.append(.toWorker(routing, .registered))
         var unknown: [TaskKey] = []
@@ -69,16 +72,16 @@ extension SchedulerState {
             }
         }
         if !unknown.isEmpty { actions.append(.toWorker(routing, .freeKeys(unknown))) }
-        let parked = noWorker.sorted { first, second in
-            let (a, b) = (tasks[first]!, tasks[second]!)
-            return a.spec.priority != b.spec.priority ? a.spec.priority > b.spec.priority : a.order < b.order
-        }
+        let parked = noWorker.sorted { tasks[$0]!.runsBefore(tasks[$1]!) }
         noWorker.removeAll()
         for key in parked where tasks[key]?.status == .noWorker {
             setStatus(key, .waiting)
             // An input may have been lost while the task was parked.
             readyWhenInputsArrive(key)
         }
+        // A new worker gets queued tasks at once, and a share of what busy workers hold.
+        workersWithRoom.append(registration.name)
+        balance()
     }
 
     mutating func onTaskFinished(_ worker: WorkerID, _ key: TaskKey, _ run: RunID, _ nbytes: UInt64, _ duration: Interval) {
@@ -139,7 +142,12 @@ extension SchedulerState {
 
     /// Removes a worker that left or expired: reschedules its tasks and recomputes results only it held.
     mutating func removeWorker(_ id: WorkerID) {
-        guard let worker = workers.removeValue(forKey: id) else { return }
+        guard let worker = workers[id] else { return }
+        for (key, steal) in steals where steal.victim == id || steal.thief == id {
+            // The victim's tasks are taken back below; a steal for a departed thief readies the task anew.
+            if steal.victim == id { steals.removeValue(forKey: key) } else { steals[key]!.thief = nil }
+        }
+        workers.removeValue(forKey: id)
         workerByRouting.removeValue(forKey: worker.routing)
         for key in worker.held.sorted() {
             guard let index = tasks[key]?.holders.firstIndex(of: id) else { continue }
@@ -158,5 +166,7 @@ extension SchedulerState {
         for worker in expired.sorted(by: { $0.id < $1.id }) { removeWorker(worker.id) }
         let gone = clients.filter { now - $0.value.lastSeen > config.clientTimeout }.keys.sorted()
         for client in gone { removeClient(client) }
+        if queuedCount > 0 { workersWithRoom.append(contentsOf: workers.keys) }
+        balance()
     }
 }

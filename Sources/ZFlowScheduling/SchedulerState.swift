@@ -43,14 +43,24 @@ public struct SchedulerState: Sendable {
         private var failure: Failure?
         /// Clients holding a future for it.
         public var wantedBy: SortedSmallSet<ClientID> = []
-        /// Submission order, for priority ties.
+        /// Arrival order on this scheduler, for ties after `priority`.
         public var order: UInt64
+        /// Its place in line.
+        public var priority: TaskPriority
+        /// The seconds it was expected to take when assigned (its share of the worker's `occupancy`).
+        public var expectedDuration: Double = 0
 
-        init(spec: TaskSpec, status: TaskStatus, dependencies: [TaskKey], order: UInt64) {
+        init(spec: TaskSpec, status: TaskStatus, dependencies: [TaskKey], order: UInt64, priority: TaskPriority) {
             self.spec = spec
             self.status = status
             self.dependencies = dependencies
             self.order = order
+            self.priority = priority
+        }
+
+        /// True when `self` runs before `other`: priority, then arrival.
+        func runsBefore(_ other: SchedulerTask) -> Bool {
+            priority != other.priority ? priority < other.priority : order < other.order
         }
     }
 
@@ -76,8 +86,12 @@ public struct SchedulerState: Sendable {
         public var functions: Set<String>
         /// Heartbeat interval it promised.
         public var heartbeatInterval: Interval
+        /// Abstract resources it declared.
+        public var resources: Resources = [:]
         /// Tasks assigned and not finished. Invariant: exactly the tasks with `processingOn == id`.
         public var processing: Set<TaskKey> = []
+        /// Expected seconds of work assigned to it: the sum of `expectedDuration` over `processing`.
+        public var occupancy: Double = 0
         /// Results it holds. Invariant: exactly the tasks in memory that list it in `holders`.
         public var held: Set<TaskKey> = []
         /// Sum of `nbytes` of `held`.
@@ -109,6 +123,8 @@ public struct SchedulerState: Sendable {
     public struct ClientRecord: Sendable, Equatable {
         /// Keys it holds futures for. Invariant: each such task lists the client in `wantedBy`.
         public var wants: Set<TaskKey> = []
+        /// `submit` operations received from it: the `generation` of its next tasks' priority.
+        public var submissions: UInt64 = 0
         /// When the scheduler last heard from it.
         public var lastSeen: Instant
     }
@@ -153,6 +169,13 @@ public struct SchedulerState: Sendable {
     /// Ready tasks parked until a worker that may run them registers (then assigned by priority, then
     /// arrival). Invariant: exactly the tasks in status `noWorker`.
     public internal(set) var noWorker: Set<TaskKey> = []
+    /// Queued root tasks in the order they will be handed out (`TaskStatus.queued`). Entries of tasks that left
+    /// the queue are skipped when reached. Invariant: holds an entry for every task in status `queued`.
+    public internal(set) var queue = Heap<QueueEntry>()
+    /// Tasks in status `queued`.
+    public internal(set) var queuedCount = 0
+    /// Steal requests awaiting the victim's `steal-response`, by task.
+    public internal(set) var steals: [TaskKey: PendingSteal] = [:]
     /// Running totals.
     public internal(set) var counters = SchedulerCounters()
     /// Measured average duration per function.
@@ -166,6 +189,8 @@ public struct SchedulerState: Sendable {
     var stimulusCounter: UInt64 = 0
     var now = Instant.zero
     var actions: [SchedulerAction] = []
+    /// Workers that lost a task during the current event: the queue is offered to them when it ends.
+    var workersWithRoom: [WorkerID] = []
 
     /// Creates an empty scheduler.
     public init(config: SchedulerConfig = SchedulerConfig()) {
@@ -201,6 +226,11 @@ public struct SchedulerState: Sendable {
             stimulus = Stimulus(kind: "tick", number: stimulusCounter)
             onTick()
         }
+        if !workersWithRoom.isEmpty {
+            let offered = workersWithRoom
+            workersWithRoom.removeAll(keepingCapacity: true)
+            if queuedCount > 0 { for worker in Set(offered).sorted() { fillFromQueue(worker) } }
+        }
         return actions
     }
 
@@ -215,6 +245,8 @@ public struct SchedulerState: Sendable {
     mutating func setStatus(_ key: TaskKey, _ status: TaskStatus) {
         let old = tasks[key]!.status
         tasks[key]!.status = status
+        if old == .queued { queuedCount -= 1 }
+        if status == .queued { queuedCount += 1 }
         record(key, from: old, to: status)
     }
 }

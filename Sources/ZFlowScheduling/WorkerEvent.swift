@@ -20,6 +20,8 @@ public enum WorkerEvent: Equatable, Sendable {
     case fetched(from: PeerAddress, found: [KeySize], missing: [TaskKey], now: Instant)
     /// A client stored values here (`put-data`).
     case dataStored([KeySize], now: Instant)
+    /// The scheduler asks for this run of a task back (`steal-request`).
+    case stealRequest(TaskKey, RunID, now: Instant)
     /// Time passed; fetches past their deadline fail.
     case tick(now: Instant)
 }
@@ -65,6 +67,8 @@ public struct WorkerConfig: Equatable, Sendable {
     public var maxFetchesInFlight: Int = 4
     /// A fetch not answered within this time fails, and the next holder is tried.
     public var fetchTimeout: Interval = .seconds(10)
+    /// Abstract resources this worker offers; a task needing some starts only while they are free.
+    public var resources: Resources = [:]
 
     /// The defaults with `nthreads` threads.
     public init(nthreads: Int = 1, dispatchDepth: Int = 1, maxDispatchDepth: Int? = nil) {

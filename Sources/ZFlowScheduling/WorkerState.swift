@@ -35,17 +35,17 @@ public struct WorkerState: Sendable {
     public let config: WorkerConfig
     /// Every task and dependency by key.
     public internal(set) var tasks: [TaskKey: WorkerTask] = [:]
-    /// A ready task's place in the run queue: higher priority first, then earlier arrival.
+    /// A ready task's place in the run queue: the scheduler's priority first, then earlier arrival.
     public struct ReadyEntry: Comparable, Sendable {
-        /// The task's priority.
-        public let priority: Int
+        /// The task's place in line, as the scheduler sent it.
+        public let priority: TaskPriority
         /// The task's arrival order.
         public let order: UInt64
         /// The task.
         public let key: TaskKey
         /// Runs-earlier is "larger", for a max-heap.
         public static func < (lhs: ReadyEntry, rhs: ReadyEntry) -> Bool {
-            lhs.priority != rhs.priority ? lhs.priority < rhs.priority : lhs.order > rhs.order
+            lhs.priority != rhs.priority ? rhs.priority < lhs.priority : lhs.order > rhs.order
         }
     }
 
@@ -71,6 +71,12 @@ public struct WorkerState: Sendable {
 
     /// Moving average of measured run times, for the adaptive dispatch depth.
     public internal(set) var averageRunTime: Interval?
+    /// Moving average of peer-to-peer bandwidth in bytes/s, over fetches of at least 1 MiB (nil until one).
+    public internal(set) var measuredBandwidth: Double?
+    /// Resources not held by a running task. Starts as `config.resources`.
+    public internal(set) var availableResources: Resources
+    /// Resources held by each run in the pool (only runs of tasks that need some).
+    public internal(set) var heldResources: [RunID: Resources] = [:]
 
     /// How many runs may be in the pool now: `dispatchDepth` per thread until runs are measured, then enough
     /// to queue about `dispatchQueueTime` of work per thread, within `maxDispatchDepth`.
@@ -91,7 +97,10 @@ public struct WorkerState: Sendable {
     var actions: [WorkerAction] = []
 
     /// Creates an idle worker.
-    public init(config: WorkerConfig) { self.config = config }
+    public init(config: WorkerConfig) {
+        self.config = config
+        availableResources = config.resources
+    }
 
     /// Applies one event and returns what the shell must do, in order.
     ///
@@ -115,6 +124,9 @@ public struct WorkerState: Sendable {
         case .dataStored(let items, let now):
             self.now = now
             for item in items { onDataStored(item) }
+        case .stealRequest(let key, let run, let now):
+            self.now = now
+            onStealRequest(key, run)
         case .tick(let now):
             self.now = now
             let late = inFlight.filter { $0.value.deadline <= now }.keys.sorted()
@@ -185,7 +197,7 @@ public struct WorkerState: Sendable {
     mutating func makeReady(_ key: TaskKey) {
         tasks[key]!.status = .ready
         let task = tasks[key]!
-        ready.insert(ReadyEntry(priority: task.assignment?.priority ?? 0, order: task.order, key: key))
+        ready.insert(ReadyEntry(priority: task.assignment?.priority ?? TaskPriority(), order: task.order, key: key))
     }
 
     /// Sets a dependency's status, keeping `toFetch` in step.
@@ -199,6 +211,7 @@ public struct WorkerState: Sendable {
     }
 
     mutating func onExecuted(_ key: TaskKey, _ run: RunID, _ outcome: TaskOutcome) {
+        if let used = heldResources.removeValue(forKey: run) { availableResources.add(used) }
         guard let task = tasks[key], task.status == .executing, task.executingRun == run,
             let reportAs = task.assignment?.runID
         else {
@@ -244,6 +257,11 @@ public struct WorkerState: Sendable {
     }
 
     mutating func onFetched(_ peer: PeerAddress, found: [KeySize], missing: [TaskKey]) {
+        if let request = inFlight[peer] {
+            // Sent `fetchTimeout` before its deadline.
+            let elapsed = Double(config.fetchTimeout.nanoseconds) - Double((request.deadline - now).nanoseconds)
+            measureBandwidth(bytes: found.reduce(0) { $0 + $1.nbytes }, seconds: elapsed / 1e9)
+        }
         // Replies carry no request id: a late reply to a request that timed out may arrive while a newer request
         // to the same peer is in flight. Only the keys a reply answers leave the in-flight request; the others
         // keep its deadline.
@@ -269,6 +287,29 @@ public struct WorkerState: Sendable {
             let untried = tasks[key]!.holders.filter { !tasks[key]!.tried.contains($0) }
             setFetchStatus(key, untried.isEmpty ? .missing : .fetch)
         }
+    }
+
+    /// Folds one fetch into `measuredBandwidth`; small fetches measure latency, not bandwidth, and are skipped.
+    mutating func measureBandwidth(bytes: UInt64, seconds: Double) {
+        guard bytes >= 1 << 20, seconds > 0 else { return }
+        let sample = Double(bytes) / seconds
+        measuredBandwidth = measuredBandwidth.map { $0 * 0.75 + sample * 0.25 } ?? sample
+    }
+
+    /// Gives a task up to another worker if it has not started (the scheduler's work stealing).
+    ///
+    /// Only a task still waiting for its inputs or for a thread is given up; one that runs, has finished or
+    /// is unknown (or assigned again under a newer run) stays, and the answer says so.
+    mutating func onStealRequest(_ key: TaskKey, _ run: RunID) {
+        guard let task = tasks[key], task.assignment?.runID == run, task.status == .waiting || task.status == .ready,
+            task.dependents.isEmpty
+        else {
+            actions.append(.send(.stealResponse(key: key, runID: run, stolen: false)))
+            return
+        }
+        tasks.removeValue(forKey: key)
+        for dependency in task.assignment?.dependencies ?? [] { dropIfUnused(dependency.key, after: key) }
+        actions.append(.send(.stealResponse(key: key, runID: run, stolen: true)))
     }
 
     mutating func onDataStored(_ item: KeySize) {
@@ -329,14 +370,27 @@ public struct WorkerState: Sendable {
         }
     }
 
+    /// Hands ready tasks to the pool, best first, while slots are free; a task whose resources are held by
+    /// running tasks waits (tasks behind it that need none, or other ones, may start).
     mutating func startExecutions() {
+        var waitingForResources: [ReadyEntry] = []
         while executing.count + abandoned.count < executionSlots, let entry = ready.popMax() {
             let key = entry.key
             guard tasks[key]?.status == .ready, tasks[key]?.order == entry.order else { continue }
+            let assignment = tasks[key]!.assignment!
+            if !assignment.resources.isEmpty {
+                guard availableResources.covers(assignment.resources) else {
+                    waitingForResources.append(entry)
+                    continue
+                }
+                availableResources.subtract(assignment.resources)
+                heldResources[assignment.runID] = assignment.resources
+            }
             tasks[key]!.status = .executing
-            tasks[key]!.executingRun = tasks[key]!.assignment!.runID
+            tasks[key]!.executingRun = assignment.runID
             executing.insert(key)
-            actions.append(.execute(tasks[key]!.assignment!))
+            actions.append(.execute(assignment))
         }
+        for entry in waitingForResources { ready.insert(entry) }
     }
 }

@@ -83,7 +83,7 @@ extension TaskAssignment {
     ) -> TaskAssignment {
         TaskAssignment(
             key: key, runID: RunID(run), function: function, arguments: .emptyArguments, dependencies: deps,
-            priority: priority, notify: notify)
+            priority: TaskPriority(user: priority), notify: notify)
     }
 }
 
@@ -98,14 +98,16 @@ extension WorkerRegistration {
     ///   - heartbeat: Its heartbeat interval.
     ///   - version: The protocol version it claims.
     ///   - held: Results it already holds.
+    ///   - resources: Abstract resources it offers.
     /// - Returns: The registration.
     public static func dummy(
         name: WorkerID = "w1", nthreads: Int = 1, functions: [String] = ["inc"], address: PeerAddress? = nil,
-        heartbeat: Interval = .milliseconds(100), version: Int = ProtocolVersion.current, held: [KeySize] = []
+        heartbeat: Interval = .milliseconds(100), version: Int = ProtocolVersion.current, held: [KeySize] = [],
+        resources: Resources = [:]
     ) -> WorkerRegistration {
         WorkerRegistration(
             name: name, nthreads: nthreads, functions: functions, address: address ?? .dummy(name),
-            heartbeatInterval: heartbeat, version: version, held: held)
+            heartbeatInterval: heartbeat, version: version, held: held, resources: resources)
     }
 }
 

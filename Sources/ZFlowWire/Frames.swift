@@ -138,6 +138,13 @@ public struct OperationReader {
         return Int(number)
     }
 
+    /// A required boolean field.
+    public func bool(_ name: String) throws(WireError) -> Bool {
+        let value = try field(name)
+        guard let flag = value.bool else { throw mismatch(name, expected: "boolean", found: value) }
+        return flag
+    }
+
     /// An optional integer field with a default.
     public func int(_ name: String, default fallback: Int) throws(WireError) -> Int {
         object[name] == nil ? fallback : try int(name)

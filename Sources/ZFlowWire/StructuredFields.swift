@@ -25,7 +25,9 @@ extension OperationWriter {
 
     /// Writes a `TaskSpec` as a map.
     public func taskSpec(_ spec: TaskSpec) {
-        header.writeMapHeader(5 + (spec.workers.isEmpty ? 0 : 1) + (spec.retries == 0 ? 0 : 1) + (spec.pushResult ? 1 : 0))
+        header.writeMapHeader(
+            5 + (spec.workers.isEmpty ? 0 : 1) + (spec.allowOtherWorkers ? 1 : 0) + (spec.resources.isEmpty ? 0 : 1)
+                + (spec.retries == 0 ? 0 : 1) + (spec.pushResult ? 1 : 0))
         key("key")
         header.write(spec.key.rawValue)
         key("function")
@@ -40,6 +42,14 @@ extension OperationWriter {
             key("workers")
             strings(spec.workers) { $0.rawValue }
         }
+        if spec.allowOtherWorkers {
+            key("allow_other_workers")
+            header.write(true)
+        }
+        if !spec.resources.isEmpty {
+            key("resources")
+            resources(spec.resources)
+        }
         if spec.retries != 0 {
             key("retries")
             header.write(spec.retries)
@@ -48,6 +58,24 @@ extension OperationWriter {
             key("push")
             header.write(true)
         }
+    }
+
+    /// Writes resources as a map of name → amount (float64), sorted by name.
+    public func resources(_ resources: Resources) {
+        let sorted = resources.amounts.sorted { $0.key < $1.key }
+        header.writeMapHeader(sorted.count)
+        for (name, amount) in sorted {
+            header.write(name)
+            header.write(amount)
+        }
+    }
+
+    /// Writes a task's place in line as `[user, generation, graph_order]`.
+    public func priority(_ priority: TaskPriority) {
+        header.writeArrayHeader(3)
+        header.write(priority.user)
+        header.write(priority.generation)
+        header.write(priority.graphOrder)
     }
 
     /// Writes key → nbytes pairs as an array of `[key, nbytes]`.
@@ -103,8 +131,35 @@ extension OperationReader {
             arguments: try fields.payload("args"), dependencies: try fields.strings("deps").map { TaskKey($0) },
             priority: try fields.int("priority", default: 0),
             workers: fields.optional("workers") == nil ? [] : try fields.strings("workers").map { WorkerID($0) },
+            allowOtherWorkers: fields.optional("allow_other_workers")?.bool ?? false,
+            resources: try fields.resources("resources"),
             retries: max(0, try fields.int("retries", default: 0)),
             pushResult: fields.optional("push")?.bool ?? false)
+    }
+
+    /// Reads an optional map of resource name → positive amount (absent: none).
+    public func resources(_ name: String) throws(WireError) -> Resources {
+        guard let value = optional(name) else { return [:] }
+        guard let count = value.mapCount else { throw mismatch(name, expected: "a map of name to amount", found: value) }
+        var amounts: [String: Double] = [:]
+        for index in 0..<count {
+            let (entryKey, entryValue) = value.pair(index)
+            guard let resource = entryKey.string, let amount = entryValue.double, amount.isFinite, amount > 0 else {
+                throw mismatch(name, expected: "name: positive amount", found: entryValue)
+            }
+            amounts[resource] = amount
+        }
+        return Resources(amounts)
+    }
+
+    /// Reads a task's place in line, `[user, generation, graph_order]`; a plain integer is a user priority.
+    public func priority(_ name: String) throws(WireError) -> TaskPriority {
+        guard let value = optional(name) else { return TaskPriority() }
+        if let user = value.int64 { return TaskPriority(user: Int(user)) }
+        guard value.arrayCount == 3, let user = value.element(0).int64, let generation = value.element(1).uint64,
+            let graphOrder = value.element(2).uint64
+        else { throw mismatch(name, expected: "[user, generation, graph_order]", found: value) }
+        return TaskPriority(user: Int(user), generation: generation, graphOrder: graphOrder)
     }
 
     /// Reads an array of `[key, nbytes]`.

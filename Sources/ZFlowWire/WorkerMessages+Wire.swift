@@ -14,9 +14,16 @@ extension WorkerToScheduler: WireMessage {
             w.key("heartbeat_ms"); h.write(r.heartbeatInterval.milliseconds)
             w.key("version"); h.write(r.version)
             w.key("held"); w.keySizes(r.held)
-            guard let directory = r.dataDirectory else { return 7 }
-            w.key("data_dir"); h.write(directory)
-            return 8
+            var count = 7
+            if let directory = r.dataDirectory {
+                w.key("data_dir"); h.write(directory)
+                count += 1
+            }
+            if !r.resources.isEmpty {
+                w.key("resources"); w.resources(r.resources)
+                count += 1
+            }
+            return count
         case .taskFinished(let key, let runID, let nbytes, let duration):
             w.key("key"); h.write(key.rawValue)
             w.key("run"); h.write(runID.rawValue)
@@ -32,6 +39,11 @@ extension WorkerToScheduler: WireMessage {
             w.key("key"); h.write(key.rawValue)
             w.key("holder"); h.write(holder.rawValue)
             return 2
+        case .stealResponse(let key, let runID, let stolen):
+            w.key("key"); h.write(key.rawValue)
+            w.key("run"); h.write(runID.rawValue)
+            w.key("stolen"); h.write(stolen)
+            return 3
         case .metrics(let metrics):
             w.key("metrics"); w.codable(metrics)
             return 1
@@ -50,7 +62,8 @@ extension WorkerToScheduler: WireMessage {
                     functions: try r.strings("functions"), address: PeerAddress(try r.string("address")),
                     heartbeatInterval: .milliseconds(try r.uint("heartbeat_ms")), version: try r.int("version"),
                     held: try r.keySizes("held"),
-                    dataDirectory: r.optional("data_dir") == nil ? nil : try r.string("data_dir")))
+                    dataDirectory: r.optional("data_dir") == nil ? nil : try r.string("data_dir"),
+                    resources: try r.resources("resources")))
         case "task-finished":
             return .taskFinished(
                 key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")), nbytes: try r.uint("nbytes"),
@@ -60,6 +73,9 @@ extension WorkerToScheduler: WireMessage {
                 key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")), error: try r.remoteError("error"))
         case "missing-data":
             return .missingData(key: TaskKey(try r.string("key")), holder: PeerAddress(try r.string("holder")))
+        case "steal-response":
+            return .stealResponse(
+                key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")), stolen: try r.bool("stolen"))
         case "heartbeat": return .heartbeat
         case "worker-metrics": return .metrics(try r.codable(WorkerMetrics.self, "metrics"))
         case "unregister": return .unregister
@@ -80,7 +96,7 @@ extension SchedulerToWorker: WireMessage {
             w.key("run"); h.write(a.runID.rawValue)
             w.key("function"); h.write(a.function)
             w.key("args"); w.payload(a.arguments)
-            w.key("priority"); h.write(a.priority)
+            w.key("priority"); w.priority(a.priority)
             w.key("deps")
             h.writeArrayHeader(a.dependencies.count)
             for dependency in a.dependencies {
@@ -89,12 +105,23 @@ extension SchedulerToWorker: WireMessage {
                 h.write(dependency.nbytes)
                 w.strings(dependency.holders) { $0.rawValue }
             }
-            guard !a.notify.isEmpty else { return 6 }
-            w.key("notify"); w.strings(a.notify) { $0.rawValue }
-            return 7
+            var count = 6
+            if !a.notify.isEmpty {
+                w.key("notify"); w.strings(a.notify) { $0.rawValue }
+                count += 1
+            }
+            if !a.resources.isEmpty {
+                w.key("resources"); w.resources(a.resources)
+                count += 1
+            }
+            return count
         case .freeKeys(let keys):
             w.key("keys"); w.strings(keys) { $0.rawValue }
             return 1
+        case .stealRequest(let key, let runID):
+            w.key("key"); h.write(key.rawValue)
+            w.key("run"); h.write(runID.rawValue)
+            return 2
         case .error(let violation):
             return w.violationFields(violation)
         }
@@ -122,9 +149,12 @@ extension SchedulerToWorker: WireMessage {
                 TaskAssignment(
                     key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")),
                     function: try r.string("function"), arguments: try r.payload("args"),
-                    dependencies: dependencies, priority: try r.int("priority", default: 0),
+                    dependencies: dependencies, priority: try r.priority("priority"),
+                    resources: try r.resources("resources"),
                     notify: r.optional("notify") == nil ? [] : try r.strings("notify").map { ClientID($0) }))
         case "free-keys": return .freeKeys(try r.keys("keys"))
+        case "steal-request":
+            return .stealRequest(key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")))
         case "error": return .error(try r.violation())
         default: throw .unknownOp(op)
         }

@@ -89,20 +89,20 @@ struct GoldenBytesTests {
         #expect(frames(message) == [signature, expected])
     }
 
-    @Test("compute-task: inline bin8 payload, negative fixint priority, dependency triple")
+    @Test("compute-task: inline bin8 payload, priority triple with a negative fixint, dependency triple")
     func computeTask() {
         let message = SchedulerToWorker.computeTask(
             TaskAssignment(
                 key: "k", runID: RunID(128), function: "inc", arguments: Payload([1, 2, 3]),
                 dependencies: [DependencyLocation(key: "a", nbytes: 300, holders: [PeerAddress("tcp://h:1")])],
-                priority: -1))
+                priority: TaskPriority(user: -1, generation: 2, graphOrder: 3)))
         let expected =
             hex("dd 00 00 00 01  de 00 07") + hex("a2") + ascii("op") + hex("ac") + ascii("compute-task")
             + hex("a3") + ascii("key") + hex("a1") + ascii("k")
             + hex("a3") + ascii("run") + hex("cc 80")
             + hex("a8") + ascii("function") + hex("a3") + ascii("inc")
             + hex("a4") + ascii("args") + hex("c4 03 01 02 03")
-            + hex("a8") + ascii("priority") + hex("ff")
+            + hex("a8") + ascii("priority") + hex("93 ff 02 03")
             + hex("a4") + ascii("deps") + hex("91 93 a1") + ascii("a") + hex("cd 01 2c 91 a9") + ascii("tcp://h:1")
         #expect(frames(message) == [signature, expected])
     }

@@ -32,6 +32,12 @@ enum Samples {
             WorkerRegistration(
                 name: "w", nthreads: 1, functions: [], address: PeerAddress("tcp://[::1]:1"),
                 heartbeatInterval: .milliseconds(0), version: 7)),
+        .register(
+            WorkerRegistration(
+                name: "gpu", nthreads: 2, functions: ["train"], address: PeerAddress("tcp://127.0.0.1:2"),
+                heartbeatInterval: .milliseconds(100), dataDirectory: "/data", resources: ["GPU": 2, "MEM": 8e9])),
+        .stealResponse(key: "inc-1", runID: RunID(9), stolen: true),
+        .stealResponse(key: "inc-2", runID: RunID(10), stolen: false),
         .taskFinished(key: "inc-1", runID: RunID(7), nbytes: 1000, duration: Interval(nanoseconds: 1_500_000)),
         .taskFinished(key: "big", runID: RunID(.max), nbytes: .max, duration: Interval(nanoseconds: .max)),
         .taskErred(key: "inc-1", runID: RunID(3), error: sampleError),
@@ -43,6 +49,7 @@ enum Samples {
             metrics.fetchedBytes = 1 << 40
             metrics.running = 1
             metrics.queued = 3
+            metrics.bandwidth = 1.25e9
             return metrics
         }()),
         .heartbeat,
@@ -57,12 +64,14 @@ enum Samples {
                 dependencies: [
                     DependencyLocation(key: "a", nbytes: 8, holders: [PeerAddress("tcp://h1:1"), PeerAddress("tcp://h2:2")]),
                     DependencyLocation(key: "b", nbytes: 0, holders: []),
-                ], priority: -5)),
+                ], priority: TaskPriority(user: -5, generation: 7, graphOrder: 1))),
         .computeTask(TaskAssignment(key: "big-args", runID: RunID(1), function: "f", arguments: largePayload)),
         .computeTask(
             TaskAssignment(key: "watched", runID: RunID(3), function: "f", arguments: Payload([0x90]), notify: ["client:a", "client:b"])),
-        .computeTask(TaskAssignment(key: "empty-args", runID: RunID(2), function: "g", arguments: Payload(Data()), priority: Int.max)),
+        .computeTask(TaskAssignment(key: "empty-args", runID: RunID(2), function: "g", arguments: Payload(Data()),
+                priority: TaskPriority(user: Int.max, generation: .max, graphOrder: .max), resources: ["GPU": 1, "MEM": 8e9])),
         .freeKeys(["a", "b", "ключ-🔑"]),
+        .stealRequest(key: "inc-1", runID: RunID(9)),
         .freeKeys([]),
         .error(ProtocolViolation(.unknownWorker, "register again")),
         .error(ProtocolViolation(.malformed, "")),
@@ -75,6 +84,9 @@ enum Samples {
             TaskSpec(key: "load-0", function: "load", arguments: smallPayload),
             TaskSpec(key: "inc-1", function: "inc", arguments: largePayload, dependencies: ["load-0"], priority: 3),
             TaskSpec(key: "sum", function: "sum", arguments: limitPayload, dependencies: ["load-0", "inc-1"], priority: Int.min),
+            TaskSpec(
+                key: "train", function: "train", arguments: smallPayload, workers: ["gpu", "tcp://127.0.0.1:2"],
+                allowOtherWorkers: true, resources: ["GPU": 1], retries: 2),
         ]),
         .submit([]),
         .release(["a", "b"]),
@@ -179,8 +191,11 @@ struct MessageRoundTripTests {
     func samplesCoverEveryOperation() {
         expectCovers(
             Samples.workerToScheduler,
-            ["register", "task-finished", "task-erred", "missing-data", "heartbeat", "worker-metrics", "unregister"])
-        expectCovers(Samples.schedulerToWorker, ["registered", "compute-task", "free-keys", "error"])
+            [
+                "register", "task-finished", "task-erred", "missing-data", "steal-response", "heartbeat", "worker-metrics",
+                "unregister",
+            ])
+        expectCovers(Samples.schedulerToWorker, ["registered", "compute-task", "free-keys", "steal-request", "error"])
         expectCovers(
             Samples.clientToScheduler,
             ["register-client", "submit", "release", "cancel", "who-has", "scattered", "info", "heartbeat", "unregister"])

@@ -58,19 +58,24 @@ public final class Client: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - key: the task's key (default: a unique key made from the function's name).
-    ///   - priority: larger runs earlier.
-    ///   - workers: names of the workers allowed to run it (empty: any).
+    ///   - priority: larger runs earlier (then earlier submissions, then depth-first within a graph).
+    ///   - workers: names or peer addresses of the workers allowed to run it (empty: any).
+    ///   - allowOtherWorkers: treat `workers` as a preference: run elsewhere when none of them is connected.
+    ///   - resources: abstract resources the task holds while it runs (`["GPU": 1]`); only workers started
+    ///     with at least as much (`zflow-worker --resources GPU=1`) run it, and no more at once than they have.
     ///   - retries: how many times a failed run is tried again before the future fails.
     /// - Returns: a future of the result, at once; the task runs in the background.
     /// - Throws: `ClientError.codec` when an argument cannot be encoded.
     public func submit<each P: TaskArgument, R>(
         _ function: TaskFunction<repeat (each P).Value, R>, _ arguments: repeat each P, key: String? = nil,
-        priority: Int = 0, workers: [String] = [], retries: Int = 0
+        priority: Int = 0, workers: [String] = [], allowOtherWorkers: Bool = false, resources: [String: Double] = [:],
+        retries: Int = 0
     ) async throws -> Future<R> {
         var values: [any Encodable] = []
         for argument in repeat each arguments { values.append(argument) }
         let spec = try makeSpec(
-            function.name, values, key: key, priority: priority, workers: workers, retries: retries, pushResult: true)
+            function.name, values, key: key, priority: priority, workers: workers, allowOtherWorkers: allowOtherWorkers,
+            resources: resources, retries: retries, pushResult: true)
         let future = Future<R>(key: spec.key, client: self)
         loop.mailbox.post(.send(.submit([spec])))
         return future
@@ -80,26 +85,31 @@ public final class Client: @unchecked Sendable {
     /// (the `zflow` command line); the result comes back as an `AnyValue`.
     public func submit(
         function: String, arguments: [AnyArgument], key: String? = nil, priority: Int = 0, workers: [String] = [],
-        retries: Int = 0
+        allowOtherWorkers: Bool = false, resources: [String: Double] = [:], retries: Int = 0
     ) async throws -> Future<AnyValue> {
         let spec = try makeSpec(
-            function, arguments, key: key, priority: priority, workers: workers, retries: retries, pushResult: true)
+            function, arguments, key: key, priority: priority, workers: workers, allowOtherWorkers: allowOtherWorkers,
+            resources: resources, retries: retries, pushResult: true)
         let future = Future<AnyValue>(key: spec.key, client: self)
         loop.mailbox.post(.send(.submit([spec])))
         return future
     }
 
-    /// Runs `function` once per item (`priority` and `workers` as in `submit`); the tasks travel in a few
-    /// large `submit` operations, not one message each.
+    /// Runs `function` once per item (the options as in `submit`); the tasks travel in a few large `submit`
+    /// operations, not one message each.
     ///
     /// - Returns: one future per item, in order.
     public func map<A: TaskArgument, R>(
-        _ function: TaskFunction<A.Value, R>, _ items: [A], priority: Int = 0, workers: [String] = []
+        _ function: TaskFunction<A.Value, R>, _ items: [A], priority: Int = 0, workers: [String] = [],
+        allowOtherWorkers: Bool = false, resources: [String: Double] = [:], retries: Int = 0
     ) async throws -> [Future<R>] {
         var specs: [TaskSpec] = []
         specs.reserveCapacity(items.count)
         for item in items {
-            specs.append(try makeSpec(function.name, [item], key: nil, priority: priority, workers: workers))
+            specs.append(
+                try makeSpec(
+                    function.name, [item], key: nil, priority: priority, workers: workers,
+                    allowOtherWorkers: allowOtherWorkers, resources: resources, retries: retries))
         }
         let futures = specs.map { Future<R>(key: $0.key, client: self) }
         // Several bounded operations rather than one huge one: the scheduler handles each as one event.
@@ -110,8 +120,8 @@ public final class Client: @unchecked Sendable {
     }
 
     func makeSpec(
-        _ function: String, _ values: [any Encodable], key: String?, priority: Int, workers: [String], retries: Int = 0,
-        pushResult: Bool = false
+        _ function: String, _ values: [any Encodable], key: String?, priority: Int, workers: [String],
+        allowOtherWorkers: Bool = false, resources: [String: Double] = [:], retries: Int = 0, pushResult: Bool = false
     ) throws -> TaskSpec {
         let encoded: (bytes: Data, references: [TaskKey])
         do {
@@ -122,7 +132,8 @@ public final class Client: @unchecked Sendable {
         return TaskSpec(
             key: TaskKey(key ?? "\(function)-\(tag)-\(counter.next())"), function: function,
             arguments: Payload(encoded.bytes), dependencies: encoded.references, priority: priority,
-            workers: workers.map { WorkerID($0) }, retries: retries, pushResult: pushResult)
+            workers: workers.map { WorkerID($0) }, allowOtherWorkers: allowOtherWorkers, resources: Resources(resources),
+            retries: retries, pushResult: pushResult)
     }
 
     // MARK: - Results

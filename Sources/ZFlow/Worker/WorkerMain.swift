@@ -32,6 +32,10 @@ public struct WorkerMain: ParsableCommand {
     @Option(help: "A directory of input files this worker can read (advertised, for data locality).")
     var dataDir: String?
 
+    /// Abstract resources offered.
+    @Option(help: "Abstract resources this worker offers, e.g. GPU=2,MEM=8e9; tasks that need some run only here, and only while they are free.")
+    var resources: String = ""
+
     /// Heartbeat interval.
     @Option(help: "Heartbeat interval in milliseconds.")
     var heartbeatMs: UInt64 = 1000
@@ -48,6 +52,11 @@ public struct WorkerMain: ParsableCommand {
         guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1") }
         guard scheduler.contains("://") else {
             throw ValidationError("the scheduler address must look like tcp://HOST:PORT, got '\(scheduler)'")
+        }
+        do {
+            _ = try Resources(parsing: resources)
+        } catch {
+            throw ValidationError("--resources: \(error)")
         }
     }
 
@@ -67,6 +76,7 @@ public struct WorkerMain: ParsableCommand {
         var options = WorkerNode.Options(scheduler: scheduler, name: name, nthreads: nthreads)
         options.host = host
         options.heartbeatInterval = .milliseconds(max(heartbeatMs, 10))
+        options.resources = (try? Resources(parsing: resources)) ?? [:]
         options.dataDirectory = dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let node = WorkerNode(options: options, functions: Self.registry)
         let address = try startOrExit("zflow-worker: cannot start") { try node.start() }

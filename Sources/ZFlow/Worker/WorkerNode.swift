@@ -30,6 +30,8 @@ public final class WorkerNode: @unchecked Sendable {
         public var maxMessageSize: Int64 = 1 << 31
         /// A directory of input files this worker can read, advertised to the scheduler and clients.
         public var dataDirectory: String?
+        /// Abstract resources this worker offers (`GPU=2`); tasks that need some run only while they are free.
+        public var resources: Resources = [:]
 
         /// Options for a worker of `scheduler`.
         public init(scheduler: String, name: String? = nil, nthreads: Int = 1) {
@@ -138,13 +140,15 @@ private struct WorkerLoop {
             nthreads: options.nthreads, dispatchDepth: options.dispatchDepth, maxDispatchDepth: options.maxDispatchDepth)
         config.pushLimit = UInt64(OperationWriter.inlineLimit)
         config.fetchTimeout = .seconds(30)
+        config.resources = options.resources
         self.state = WorkerState(config: config)
     }
 
     var registration: WorkerRegistration {
         WorkerRegistration(
             name: WorkerID(options.name), nthreads: options.nthreads, functions: functions.names, address: address,
-            heartbeatInterval: options.heartbeatInterval, held: state.held, dataDirectory: options.dataDirectory)
+            heartbeatInterval: options.heartbeatInterval, held: state.held, dataDirectory: options.dataDirectory,
+            resources: options.resources)
     }
 
     mutating func run() {
@@ -210,6 +214,7 @@ private struct WorkerLoop {
         metrics.queued = UInt64(inPool - Int(metrics.running) + state.queuedCount)
         metrics.storedKeys = UInt64(store.count)
         metrics.storedBytes = store.values.reduce(0) { $0 + UInt64($1.count) }
+        metrics.bandwidth = state.measuredBandwidth ?? 0
         if metrics != reportedMetrics {
             toScheduler.add(WorkerToScheduler.metrics(metrics))
             reportedMetrics = metrics
@@ -250,6 +255,8 @@ private struct WorkerLoop {
                     perform(state.handle(.computeTask(assignment, now: now)))
                 case .success(.freeKeys(let keys)):
                     perform(state.handle(.freeKeys(keys, now: now)))
+                case .success(.stealRequest(let key, let run)):
+                    perform(state.handle(.stealRequest(key, run, now: now)))
                 case .success(.error(let violation)):
                     if violation.code == .unknownWorker {
                         guard !registering else { continue }
