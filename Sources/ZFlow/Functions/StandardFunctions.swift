@@ -23,6 +23,17 @@ public struct CommandFailed: Error, CustomStringConvertible {
     }
 }
 
+/// When and where one run of `timed-sleep` happened: which process, and its start and end on the machine's
+/// monotonic clock (comparable across processes on one host).
+public struct RunSpan: Codable, Hashable, Sendable, TaskValue {
+    /// The worker process that ran it.
+    public var pid: Int32
+    /// Monotonic nanoseconds when the run started.
+    public var start: UInt64
+    /// Monotonic nanoseconds when it ended.
+    public var end: UInt64
+}
+
 /// A function failed on purpose (`fail`), for testing error paths.
 public struct RequestedFailure: Error, CustomStringConvertible {
     /// The message given.
@@ -43,6 +54,13 @@ public enum StandardFunctions {
     public static let sleep = TaskFunction("sleep") { (seconds: Double) -> Double in
         Thread.sleep(forTimeInterval: seconds)
         return seconds
+    }
+    /// Sleeps for the given seconds and tells which process ran it and when: for checking where and how
+    /// concurrently tasks ran (resources, stealing).
+    public static let timedSleep = TaskFunction("timed-sleep") { (seconds: Double) -> RunSpan in
+        let start = DispatchTime.now().uptimeNanoseconds
+        Thread.sleep(forTimeInterval: seconds)
+        return RunSpan(pid: getpid(), start: start, end: DispatchTime.now().uptimeNanoseconds)
     }
     /// Makes `count` bytes (a repeating pattern).
     public static let bytes = TaskFunction("bytes") { (count: Int) -> Data in
@@ -82,7 +100,7 @@ public enum StandardFunctions {
     /// All of them, for `WorkerMain` and `LocalCluster`.
     public static var registry: FunctionRegistry {
         FunctionRegistry([
-            identity.erased, inc.erased, add.erased, sum.erased, sleep.erased, bytes.erased, length.erased,
+            identity.erased, inc.erased, add.erased, sum.erased, sleep.erased, timedSleep.erased, bytes.erased, length.erased,
             shell.erased, command.erased, readFile.erased, countWords.erased, countFileWords.erased, mergeCounts.erased, fail.erased,
         ])
     }

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import ZFlow
+import ZFlowCore
+
+/// Scheduling decisions seen on real processes: a late worker shares a skewed job, a consumer runs where its
+/// large input lives, and resources bound where and how many tasks run at once.
+@Suite("Scheduling on real processes", .serialized)
+struct SchedulingTests {
+    /// 200 tasks of 20 ms submitted while only w0 exists (4 s of work for it alone); w1 joins and takes a share,
+    /// from the scheduler's queue and by stealing, so the job ends clearly sooner than w0 alone could end it.
+    @Test(.timeLimit(.minutes(1)))
+    func aWorkerThatJoinsMidJobTakesAShare() async throws {
+        let cluster = try await TestCluster(workers: 1, threads: 1, heartbeatMs: 100)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let started = Date()
+        let futures = try await client.map(StandardFunctions.sleep, Array(repeating: 0.02, count: 200))
+        try cluster.startWorker(name: "w1", heartbeatMs: 100)
+        let results = try await client.gather(futures, timeout: .seconds(30))
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(results.count == 200 && results.allSatisfy { $0 == 0.02 })
+        let info = try await client.schedulerInfo()
+        let late = info.workers.first { $0.name == "w1" }
+        #expect((late?.tasksCompleted ?? 0) >= 40, "w1 ran a share: \(info.workers.map { ($0.name, $0.tasksCompleted) })")
+        #expect(elapsed < 3.4, "w0 alone needs at least 4 s; both took \(elapsed) s")
+    }
+
+    /// A 20 MB result pinned on w1 is consumed by an unrestricted task: it runs on w1 (where the bytes are),
+    /// not on w0 (which a name tie-break would pick), and no worker fetches anything.
+    @Test(.timeLimit(.minutes(1)))
+    func aConsumerRunsWhereItsLargeInputLives() async throws {
+        let cluster = try await TestCluster(workers: 2, threads: 1, heartbeatMs: 100)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let big = try await client.submit(StandardFunctions.bytes, 20_000_000, workers: ["w1"])
+        let size = try await client.submit(StandardFunctions.length, big)
+        #expect(try await size.result(timeout: .seconds(20)) == 20_000_000)
+        let info = try await cluster.waitForInfo(client, "both tasks reported in metrics") { info in
+            info.workers.reduce(0) { $0 + $1.metrics.executed } >= 2
+        }
+        let holders = try await client.schedulerInfo(whoHas: [size.key, big.key]).whoHas
+        #expect(holders[size.key.rawValue] == ["w1"], "the consumer ran beside its input: \(holders)")
+        #expect(info.workers.allSatisfy { $0.metrics.fetchedBytes == 0 }, "nothing moved: \(info.workers.map(\.metrics))")
+    }
+
+    /// w0 offers GPU=1 with two threads, w1 offers none: tasks needing a GPU run only on w0 and never two at
+    /// once; tasks needing nothing still run beside them.
+    @Test(.timeLimit(.minutes(1)))
+    func resourceTasksRunOnlyWhereTheResourceIsAndNeverOverlap() async throws {
+        let cluster = try await TestCluster(workers: 0)
+        defer { cluster.shutdown() }
+        try cluster.startWorker(name: "w0", threads: 2, heartbeatMs: 100, extra: ["--resources", "GPU=1"])
+        try cluster.startWorker(name: "w1", threads: 2, heartbeatMs: 100)
+        let client = try await cluster.client()
+        let gpu = try await client.map(StandardFunctions.timedSleep, Array(repeating: 0.05, count: 6), resources: ["GPU": 1])
+        let plain = try await client.map(StandardFunctions.timedSleep, Array(repeating: 0.05, count: 6))
+        let gpuSpans = try await client.gather(gpu, timeout: .seconds(20)).sorted { $0.start < $1.start }
+        let plainSpans = try await client.gather(plain, timeout: .seconds(20))
+        let gpuWorker = cluster.workers["w0"]!.pid
+        #expect(gpuSpans.allSatisfy { $0.pid == gpuWorker }, "GPU tasks ran only on w0 (pid \(gpuWorker)): \(gpuSpans)")
+        for (earlier, later) in zip(gpuSpans, gpuSpans.dropFirst()) {
+            #expect(earlier.end <= later.start, "GPU tasks overlapped: \(earlier) and \(later)")
+        }
+        #expect(plainSpans.count == 6)
+    }
+}
