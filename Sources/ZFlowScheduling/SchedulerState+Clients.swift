@@ -75,7 +75,7 @@ extension SchedulerState {
     /// submission order, through dependencies in argument order. Nil when no task depends on another in the
     /// submission: then submission order is the graph order.
     static func graphOrder(_ specs: [TaskSpec]) -> [TaskKey: UInt64]? {
-        guard specs.contains(where: { !$0.dependencies.isEmpty }) else { return nil }
+        guard specs.count > 1, specs.contains(where: { !$0.dependencies.isEmpty }) else { return nil }
         var index: [TaskKey: Int] = [:]
         for (position, spec) in specs.enumerated() where index[spec.key] == nil { index[spec.key] = position }
         var needed = [Bool](repeating: false, count: specs.count)

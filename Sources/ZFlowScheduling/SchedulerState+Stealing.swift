@@ -46,14 +46,16 @@ extension SchedulerState {
 
     /// Up to `count` tasks processing on `victim` that `thief` may run and that are worth moving, lowest
     /// priority first (the last the victim would start): not already being stolen, expected to run at least
-    /// `minimumStealDuration`, and with missing inputs that move in at most `stealTransferRatio` of that time.
+    /// `minimumStealDuration` by a measured average, and with missing inputs that move in at most `stealTransferRatio` of that time.
     func stealCandidates(from victim: WorkerRecord, for thief: WorkerRecord, count: Int) -> [TaskKey] {
         let bandwidth = measuredBandwidth
         let minimum = Double(config.minimumStealDuration.nanoseconds) / 1e9
         var chosen: [SchedulerTask] = []
         for key in victim.processing where steals[key] == nil {
             let task = tasks[key]!
-            guard task.expectedDuration >= minimum, mayRun(task, on: thief) else { continue }
+            // An unmeasured function's duration is a guess: moving its tasks could cost more than it saves.
+            guard task.expectedDuration >= minimum, averageDuration[task.spec.function] != nil, mayRun(task, on: thief)
+            else { continue }
             if chosen.count == count, let best = chosen.last, !best.runsBefore(task) { continue }
             var missingBytes: UInt64 = 0
             for dependency in task.dependencies {

@@ -44,6 +44,25 @@ struct SchedulingTests {
         #expect(info.workers.allSatisfy { $0.metrics.fetchedBytes == 0 }, "nothing moved: \(info.workers.map(\.metrics))")
     }
 
+    /// A reduction built with `submitGraph` goes as one submission, ordered depth-first by the scheduler, and
+    /// gives the right sum.
+    @Test(.timeLimit(.minutes(1)))
+    func aGraphSubmittedAtOnceReducesCorrectly() async throws {
+        let cluster = try await TestCluster(workers: 2, threads: 1, heartbeatMs: 100)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let root = try await client.submitGraph { graph in
+            var level = try (0..<64).map { try graph.add(StandardFunctions.inc, $0) }
+            while level.count > 1 {
+                level = try stride(from: 0, to: level.count, by: 2).map {
+                    try graph.add(StandardFunctions.add, level[$0], level[$0 + 1])
+                }
+            }
+            return level[0]
+        }
+        #expect(try await root.result(timeout: .seconds(20)) == 64 * 65 / 2)
+    }
+
     /// w0 offers GPU=1 with two threads, w1 offers none: tasks needing a GPU run only on w0 and never two at
     /// once; tasks needing nothing still run beside them.
     @Test(.timeLimit(.minutes(1)))

@@ -26,12 +26,14 @@ struct RunCommand: AsyncParsableCommand {
         var futures: [String: Future<AnyValue>] = [:]
         var names: [TaskKey: String] = [:]
         let prefix = "run-\(UUID().uuidString.prefix(8).lowercased())"
-        for task in graph.tasks {
-            let future = try await client.submit(
-                function: task.function, arguments: task.arguments.map { $0.argument(futures) },
-                key: "\(prefix)-\(task.name)", priority: task.priority, workers: task.workers, retries: task.retries)
-            futures[task.name] = future
-            names[future.key] = task.name
+        try await client.submitGraph { submission in
+            for task in graph.tasks {
+                let future = try submission.add(
+                    function: task.function, arguments: task.arguments.map { $0.argument(futures) },
+                    key: "\(prefix)-\(task.name)", priority: task.priority, workers: task.workers, retries: task.retries)
+                futures[task.name] = future
+                names[future.key] = task.name
+            }
         }
         var failures: [(name: String, error: Error)] = []
         var skipped: [String] = []
