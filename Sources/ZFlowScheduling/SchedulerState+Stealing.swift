@@ -20,8 +20,10 @@ extension SchedulerState {
         let thieves = workers.values.filter { $0.processing.count + (incoming[$0.id] ?? 0) < max($0.nthreads, 1) }
             .sorted { $0.id < $1.id }
         guard !thieves.isEmpty else { return }
-        var victims = workers.values.filter { surplus($0) > 0 }
+        let busy = workers.values.filter { surplus($0) > 0 }
         for thief in thieves {
+            // Victims with nothing this thief may run are skipped for this thief only.
+            var victims = busy
             var wanted = max(thief.nthreads, 1) - thief.processing.count - (incoming[thief.id] ?? 0)
             while wanted > 0 {
                 guard let victim = victims.max(by: { (surplus($0), $1.id) < (surplus($1), $0.id) }), surplus(victim) > 0

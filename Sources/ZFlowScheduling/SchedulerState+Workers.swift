@@ -79,8 +79,8 @@ extension SchedulerState {
             // An input may have been lost while the task was parked.
             readyWhenInputsArrive(key)
         }
-        // A new worker gets queued tasks at once, and a share of what busy workers hold.
-        workersWithRoom.append(registration.name)
+        // A new worker gets queued tasks at once, then a share of what busy workers hold.
+        if queuedCount > 0 { fillFromQueue(registration.name) }
         balance()
     }
 
@@ -166,7 +166,7 @@ extension SchedulerState {
         for worker in expired.sorted(by: { $0.id < $1.id }) { removeWorker(worker.id) }
         let gone = clients.filter { now - $0.value.lastSeen > config.clientTimeout }.keys.sorted()
         for client in gone { removeClient(client) }
-        if queuedCount > 0 { workersWithRoom.append(contentsOf: workers.keys) }
+        if queuedCount > 0 { for worker in workers.keys.sorted() { fillFromQueue(worker) } }
         balance()
     }
 }

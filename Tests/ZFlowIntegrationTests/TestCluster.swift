@@ -40,7 +40,9 @@ final class TestCluster: @unchecked Sendable {
     /// A client connected to the scheduler, after every worker has registered.
     func client() async throws -> Client {
         let client = try await Client.connect(address, timeout: .seconds(10))
-        _ = try await waitForInfo(client, "\(workers.count) workers registered") { $0.workers.count == workers.count }
+        let info = try await waitForInfo(client, "\(workers.count) workers registered") { $0.workers.count == workers.count }
+        // Without its workers no test can finish: stop here rather than wait on tasks that never run.
+        guard info.workers.count == workers.count else { throw ClientError.timedOut(seconds: 10) }
         return client
     }
 

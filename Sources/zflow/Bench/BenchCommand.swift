@@ -48,7 +48,10 @@ struct BenchCommand: AsyncParsableCommand {
                 ]
             case .latency: results = [try await bench.latency()]
             case .transfer: results = [try await bench.transfer(megabytes: 64), try await bench.transfer(megabytes: 512)]
-            case .zmq: results = [try bench.rawPush(megabytes: 64), try bench.rawPush(megabytes: 512)]
+            case .zmq:
+                results = [
+                    try bench.rawPush(megabytes: 64), try bench.rawPush(megabytes: 512), try bench.rawBrokerRoundTrip(),
+                ]
             case .tree: results = [try await bench.tree(leaves: 1 << 14)]
             case .graph: results = [try await bench.graph(tasks: 200_000)]
             case .core: results = [bench.schedulerCore(tasks: 100_000)]

@@ -128,6 +128,85 @@ struct Benchmarks {
             unit: "GB/s", samples: samples)
     }
 
+    /// The ZeroMQ floor under `latency`: round trips client DEALER → broker ROUTER → echo DEALER → broker →
+    /// client, each party on its own thread with its own context (so its own I/O thread, as separate
+    /// processes have). A ZFlow round trip crosses three such hops (client → scheduler → worker → client).
+    func rawBrokerRoundTrip(count: Int = 1000, warmUp: Int = 50) throws -> BenchResult {
+        let endpoints = BrokerEndpoints()
+        let ready = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        let bye = Data("bye".utf8)
+        let broker = Thread {
+            defer { finished.signal() }
+            let context = ZMQContext()
+            guard let front = try? ZMQSocket(context, .router), let back = try? ZMQSocket(context, .router),
+                let frontEndpoint = try? front.bind("tcp://127.0.0.1:*"), let backEndpoint = try? back.bind("tcp://127.0.0.1:*")
+            else {
+                ready.signal()
+                return
+            }
+            endpoints.front = frontEndpoint
+            endpoints.back = backEndpoint
+            ready.signal()
+            var echoIdentity = Data()
+            var poller = ZMQPoller()
+            poller.add(front)
+            poller.add(back)
+            // Bounded: the client's last message is `bye`; the 10 s poll timeout ends a stalled run.
+            while let ready = try? poller.poll(timeoutMilliseconds: 10_000), !ready.isEmpty {
+                if ready.contains(1), let frames = try? back.receive(dontWait: true), frames.count == 2 {
+                    echoIdentity = frames[0]
+                    if frames[1] != Data("hello".utf8) { try? front.send([Data("client".utf8), frames[1]]) }
+                }
+                if ready.contains(0), let frames = try? front.receive(dontWait: true), frames.count == 2 {
+                    try? back.send([echoIdentity, frames[1]])
+                    if frames[1] == bye { break }
+                }
+            }
+            front.close()
+            back.close()
+        }
+        broker.start()
+        ready.wait()
+        guard let front = endpoints.front, let back = endpoints.back else { throw ClientError.timedOut(seconds: 0) }
+        let echo = Thread {
+            defer { finished.signal() }
+            let context = ZMQContext()
+            guard let socket = try? ZMQSocket(context, .dealer), (try? socket.setOption(ZMQ_RCVTIMEO, 10_000)) != nil,
+                (try? socket.connect(back)) != nil
+            else { return }
+            try? socket.send([Data("hello".utf8)])
+            while let frames = try? socket.receive(), let body = frames.last, body != bye { try? socket.send([body]) }
+            socket.close()
+        }
+        echo.start()
+        let context = ZMQContext()
+        let client = try ZMQSocket(context, .dealer)
+        try client.setIdentity("client")
+        try client.setOption(ZMQ_RCVTIMEO, 10_000)
+        try client.connect(front)
+        defer {
+            try? client.send([bye])
+            finished.wait()
+            finished.wait()
+            client.close()
+        }
+        Thread.sleep(forTimeInterval: 0.2)  // lets the echo's hello reach the broker; not measured
+        var samples: [Double] = []
+        for index in 0..<(warmUp + count) {
+            let start = ContinuousClock.now
+            try client.send([Data("ping".utf8)])
+            guard try client.receive() != nil else { throw ClientError.timedOut(seconds: 10) }
+            if index >= warmUp { samples.append(Self.seconds(since: start) * 1e6) }
+        }
+        let sorted = samples.sorted()
+        var result = BenchResult(
+            name: "zmq-broker-rtt", detail: "raw ZeroMQ round trip through a ROUTER broker (4 hops)", unit: "us",
+            samples: samples, extra: ["p90": sorted[sorted.count * 90 / 100], "p99": sorted[sorted.count * 99 / 100]])
+        result.runs = 1
+        return result
+    }
+
     /// A binary tree sum of `leaves` leaves on two workers; wall seconds, result checked.
     func tree(leaves: Int) async throws -> BenchResult {
         let (cluster, client) = try await cluster(workers: 2)
@@ -183,4 +262,10 @@ struct Benchmarks {
         else { return 0 }
         return Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
+}
+
+/// The broker thread's bound endpoints, handed to the threads that connect.
+private final class BrokerEndpoints: @unchecked Sendable {
+    var front: String?
+    var back: String?
 }
