@@ -23,14 +23,22 @@ extension Benchmarks {
                 TaskSpec(key: TaskKey("inc-bench-\($0)"), function: "inc", arguments: Payload([0x91, 0x01]))
             }
             let start = ContinuousClock.now
+            // Queuing hands out root tasks as earlier ones finish: each finish may assign more.
             var runs: [(TaskKey, RunID)] = []
             runs.reserveCapacity(count)
-            for action in state.handle(.fromClient("client:bench", .submit(specs), now: now)) {
-                if case .toWorker(_, .computeTask(let assignment)) = action { runs.append((assignment.key, assignment.runID)) }
+            func collect(_ actions: [SchedulerAction]) {
+                for case .toWorker(_, .computeTask(let assignment)) in actions { runs.append((assignment.key, assignment.runID)) }
             }
-            for (key, run) in runs {
-                _ = state.handle(
-                    .fromWorker(routing, .taskFinished(key: key, runID: run, nbytes: 1, duration: Interval(nanoseconds: 1000)), now: now))
+            collect(state.handle(.fromClient("client:bench", .submit(specs), now: now)))
+            var next = 0
+            while next < runs.count {
+                let (key, run) = runs[next]
+                next += 1
+                collect(
+                    state.handle(
+                        .fromWorker(
+                            routing, .taskFinished(key: key, runID: run, nbytes: 1, duration: Interval(nanoseconds: 1000)),
+                            now: now)))
             }
             _ = state.handle(.fromClient("client:bench", .release(specs.map(\.key)), now: now))
             let elapsed = ContinuousClock.now - start
