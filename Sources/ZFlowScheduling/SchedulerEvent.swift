@@ -54,6 +54,8 @@ public enum SchedulerAction: Equatable, Sendable {
 public struct SchedulerConfig: Equatable, Sendable {
     /// A worker silent for this many of its heartbeat intervals is considered dead.
     public var heartbeatLiveness: UInt64 = 3
+    /// A task may be processing on this many workers that die before it fails with `KilledWorker` (on the next).
+    public var allowedFailures: Int = 3
     /// A worker's stated heartbeat interval is raised to at least this, so `heartbeat_ms: 0` cannot expire it at once.
     public var minimumHeartbeatInterval: Interval = .milliseconds(10)
     /// A client silent this long is considered gone and its futures are released.

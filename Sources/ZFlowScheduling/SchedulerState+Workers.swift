@@ -27,7 +27,7 @@ extension SchedulerState {
         case .metrics(let metrics):
             workers[id]!.metrics = metrics
         case .unregister:
-            removeWorker(id)
+            removeWorker(id, died: false)
         }
     }
 
@@ -141,7 +141,11 @@ extension SchedulerState {
     }
 
     /// Removes a worker that left or expired: reschedules its tasks and recomputes results only it held.
-    mutating func removeWorker(_ id: WorkerID) {
+    ///
+    /// When it `died` (expired rather than unregistered), each task it was processing counts it as a suspect;
+    /// a task suspected by more than `config.allowedFailures` workers fails with `KilledWorker` instead of
+    /// being rescheduled, so a task that kills its worker cannot take the cluster down one worker at a time.
+    mutating func removeWorker(_ id: WorkerID, died: Bool) {
         guard let worker = workers[id] else { return }
         for (key, steal) in steals where steal.victim == id || steal.thief == id {
             // The victim's tasks are taken back below; a steal for a departed thief readies the task anew.
@@ -155,7 +159,24 @@ extension SchedulerState {
             if tasks[key]!.holders.isEmpty { loseResult(key) }
         }
         for key in worker.processing.sorted() where tasks[key]?.processingOn == id {
-            reschedule(key, tellWorker: false)
+            guard died else {
+                reschedule(key, tellWorker: false)
+                continue
+            }
+            let task = tasks[key]!
+            task.suspects.append(id)
+            guard task.suspects.count > config.allowedFailures else {
+                reschedule(key, tellWorker: false)
+                continue
+            }
+            let names = task.suspects.map(\.rawValue).joined(separator: ", ")
+            err(
+                key,
+                RemoteError(
+                    typeName: "KilledWorker",
+                    message: "the task was processing on \(task.suspects.count) workers that died (\(names)); "
+                        + "allowed failures: \(config.allowedFailures)",
+                    key: key, function: task.spec.function, worker: id))
         }
     }
 
@@ -163,7 +184,7 @@ extension SchedulerState {
         let expired = workers.values.filter { worker in
             now - worker.lastSeen > worker.heartbeatInterval * config.heartbeatLiveness
         }
-        for worker in expired.sorted(by: { $0.id < $1.id }) { removeWorker(worker.id) }
+        for worker in expired.sorted(by: { $0.id < $1.id }) { removeWorker(worker.id, died: true) }
         let gone = clients.filter { now - $0.value.lastSeen > config.clientTimeout }.keys.sorted()
         for client in gone { removeClient(client) }
         if queuedCount > 0 { for worker in workers.keys.sorted() { fillFromQueue(worker) } }

@@ -49,6 +49,8 @@ public struct SchedulerState: Sendable {
         public var priority: TaskPriority
         /// The seconds it was expected to take when assigned (its share of the worker's `occupancy`).
         public var expectedDuration: Double = 0
+        /// Workers that died while it was processing on them, oldest first (see `SchedulerConfig.allowedFailures`).
+        public var suspects: [WorkerID] = []
 
         init(spec: TaskSpec, status: TaskStatus, dependencies: [TaskKey], order: UInt64, priority: TaskPriority) {
             self.spec = spec

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ZFlowCore
+import ZFlowScheduling
 
 /// The command line of a worker: the stock `zflow-worker`, or your own worker binary with your functions.
 ///
@@ -40,6 +41,14 @@ public struct WorkerMain: ParsableCommand {
     @Option(help: "Heartbeat interval in milliseconds.")
     var heartbeatMs: UInt64 = 1000
 
+    /// Supervise the worker in a child process.
+    @Flag(help: "Run the worker as a child process and restart it when it dies (doubling backoff from 0.5 s to 10 s).")
+    var nanny = false
+
+    /// The nanny's restart limit.
+    @Option(help: "With --nanny: restarts in a row (without a run of 60 s in between) before the nanny gives up.")
+    var maxRestarts: Int = 10
+
     /// Exit when standard input closes (used by LocalCluster and tests so children die with their parent).
     @Flag(help: .hidden)
     var exitWithStdin = false
@@ -49,6 +58,7 @@ public struct WorkerMain: ParsableCommand {
 
     /// Checks the flags.
     public func validate() throws {
+        guard maxRestarts >= 0 else { throw ValidationError("--max-restarts must be at least 0") }
         guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1") }
         guard scheduler.contains("://") else {
             throw ValidationError("the scheduler address must look like tcp://HOST:PORT, got '\(scheduler)'")
@@ -72,6 +82,15 @@ public struct WorkerMain: ParsableCommand {
 
     /// Runs the worker (called by `main()`).
     public func run() throws {
+        if nanny {
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            var supervisor = Nanny(
+                executable: executable, arguments: Nanny.workerArguments(Array(CommandLine.arguments.dropFirst())),
+                policy: NannyPolicy(maximumRestarts: maxRestarts), exitWithStdin: exitWithStdin)
+            let status = supervisor.run()
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var options = WorkerNode.Options(scheduler: scheduler, name: name, nthreads: nthreads)
         options.host = host
@@ -104,6 +123,18 @@ public struct SchedulerMain: ParsableCommand {
     @Option(help: "Interface to bind (default: all).")
     var host: String = "*"
 
+    /// Missed heartbeats before a worker is dead.
+    @Option(help: "A worker silent for this many of its heartbeat intervals is treated as dead.")
+    var heartbeatLiveness: UInt64 = 3
+
+    /// Worker deaths a task may see.
+    @Option(help: "A task that was processing on more workers that died than this fails with KilledWorker.")
+    var allowedFailures: Int = 3
+
+    /// Queuing.
+    @Option(help: "Root tasks a worker holds per thread before the rest wait here (inf: no queuing).")
+    var saturation: Double = 1.25
+
     /// Exit when standard input closes.
     @Flag(help: .hidden)
     var exitWithStdin = false
@@ -114,6 +145,9 @@ public struct SchedulerMain: ParsableCommand {
     /// Checks the flags.
     public func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
+        guard heartbeatLiveness >= 1 else { throw ValidationError("--heartbeat-liveness must be at least 1") }
+        guard allowedFailures >= 0 else { throw ValidationError("--allowed-failures must be at least 0") }
+        guard saturation > 0, !saturation.isNaN else { throw ValidationError("--saturation must be positive") }
     }
 
     /// Parses the command line and runs the scheduler until SIGINT/SIGTERM.
@@ -129,6 +163,9 @@ public struct SchedulerMain: ParsableCommand {
         var options = SchedulerServer.Options()
         options.host = host
         options.port = port
+        options.state.heartbeatLiveness = heartbeatLiveness
+        options.state.allowedFailures = allowedFailures
+        options.state.saturation = saturation
         let server = SchedulerServer(options: options)
         let endpoint = try startOrExit("zflow-scheduler: cannot listen on tcp://\(host):\(port)") { try server.start() }
         serve(

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import ZFlow
+import ZFlowCore
+
+/// Workers that die, hang and come back, on real processes with real signals (each sent by PID to a process
+/// this test started).
+@Suite("Resilience on real processes", .serialized)
+struct ResilienceTests {
+    /// A task that SIGKILLs its own worker every time is retried on 3 more workers, then fails with
+    /// KilledWorker naming the 4 that died; the last worker keeps serving.
+    @Test(.timeLimit(.minutes(1)))
+    func aTaskThatKillsEveryWorkerFailsWithKilledWorker() async throws {
+        let cluster = try await TestCluster(workers: 5, threads: 1, heartbeatMs: 100)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let poison = try await client.submit(StandardFunctions.shell, "kill -9 $PPID")
+        do {
+            _ = try await poison.result(timeout: .seconds(30))
+            Issue.record("the poison task returned")
+        } catch let error as TaskError {
+            #expect(error.typeName == "KilledWorker", "\(error)")
+            let named = cluster.workers.keys.filter { error.message.contains($0) }
+            #expect(named.count == 4, "names the 4 dead workers: \(error.message)")
+        }
+        let info = try await cluster.waitForInfo(client, "one worker left") { $0.workers.count == 1 }
+        #expect(info.workers.count == 1)
+        #expect(try await client.submit(StandardFunctions.inc, 41).result(timeout: .seconds(10)) == 42)
+    }
+
+    /// A worker stopped with SIGSTOP mid-job is expired, the job completes on the other worker with the right
+    /// results, and after SIGCONT the stopped worker registers again and takes work.
+    @Test(.timeLimit(.minutes(1)))
+    func aHungWorkerIsExpiredAndRejoinsAfterSigcont() async throws {
+        let cluster = try await TestCluster(workers: 2, threads: 1, heartbeatMs: 100)
+        defer {
+            cluster.workers["w1"]?.signal(SIGCONT)
+            cluster.shutdown()
+        }
+        let client = try await cluster.client()
+        let futures = try await client.map(StandardFunctions.timedSleep, Array(repeating: 0.05, count: 40))
+        _ = try await cluster.waitForInfo(client, "w1 is working") { info in
+            info.workers.first { $0.name == "w1" }.map { $0.tasksCompleted > 0 } ?? false
+        }
+        let hung = cluster.workers["w1"]!
+        hung.signal(SIGSTOP)
+        let spans = try await client.gather(futures, timeout: .seconds(30))
+        #expect(spans.count == 40)
+        let expired = try await cluster.waitForInfo(client, "w1 expired") { $0.workers.map(\.name) == ["w0"] }
+        #expect(expired.workers.map(\.name) == ["w0"])
+        hung.signal(SIGCONT)
+        let back = try await cluster.waitForInfo(client, "w1 registered again") { $0.workers.count == 2 }
+        #expect(back.workers.map(\.name) == ["w0", "w1"])
+        let again = try await client.map(StandardFunctions.timedSleep, Array(repeating: 0.05, count: 8))
+        let later = try await client.gather(again, timeout: .seconds(20))
+        #expect(Set(later.map(\.pid)).contains(hung.pid), "the rejoined worker runs tasks")
+    }
+
+    /// `zflow-worker --nanny` restarts its worker after a SIGKILL; the restarted worker registers under the
+    /// same name and runs tasks.
+    @Test(.timeLimit(.minutes(1)))
+    func theNannyRestartsAKilledWorker() async throws {
+        let cluster = try await TestCluster(workers: 0)
+        defer { cluster.shutdown() }
+        try cluster.startWorker(name: "w0", heartbeatMs: 100, extra: ["--nanny"])
+        let nanny = cluster.workers["w0"]!
+        let first = try #require(nanny.waitForLine(containing: "(restart 0)", timeout: 20))
+        let client = try await cluster.client()
+        let pid = try #require(Self.pid(in: first))
+        #expect(pid != nanny.pid, "the worker runs in a child of the nanny")
+        kill(pid, SIGKILL)
+        let second = try #require(nanny.waitForLine(containing: "(restart 1)", timeout: 20))
+        #expect(Self.pid(in: second) != pid)
+        let value = try await client.submit(StandardFunctions.inc, 41).result(timeout: .seconds(20))
+        #expect(value == 42)
+        let info = try await client.schedulerInfo()
+        #expect(info.workers.map(\.name) == ["w0"])
+    }
+
+    /// The pid in a nanny line `… worker pid PID started …`.
+    static func pid(in line: String) -> Int32? {
+        let words = line.split(separator: " ")
+        guard let index = words.firstIndex(of: "pid"), index + 1 < words.count else { return nil }
+        return Int32(words[index + 1])
+    }
+}

@@ -1,0 +1,121 @@
+import Testing
+import ZFlowCore
+import ZFlowScheduling
+import ZFlowTestKit
+
+/// A harness with client c1 and workers w0…w(count-1), each with a 100 ms heartbeat.
+private func workers(_ count: Int, config: SchedulerConfig = SchedulerConfig()) -> SchedulerHarness {
+    var h = SchedulerHarness(config: config)
+    for index in 0..<count { h.registerWorker(WorkerID("w\(index)")) }
+    h.registerClient("c1")
+    return h
+}
+
+/// Lets the worker running `key` die silently: every other worker heartbeats, time passes beyond three
+/// intervals, and a tick expires it. Returns the tick's actions.
+private func expireWorkerRunning(_ key: TaskKey, _ h: inout SchedulerHarness) -> [SchedulerAction] {
+    let victim = h.worker(of: key)!
+    h.now = Instant(nanoseconds: h.now.nanoseconds + 250_000_000)
+    for worker in h.state.workers.keys.sorted() where worker != victim { h.fromWorker(worker, .heartbeat) }
+    h.now = Instant(nanoseconds: h.now.nanoseconds + 100_000_000)
+    let actions = h.tick()
+    #expect(h.state.workers[victim] == nil, "\(victim) expired")
+    return actions
+}
+
+@Suite("Resilience decisions: workers that die")
+struct ResilienceDecisionTests {
+    /// A task whose workers keep dying is rescheduled while at most `allowedFailures` (3) of them died, and
+    /// fails with KilledWorker naming all four on the fourth death; the client is told.
+    @Test func aTaskThatKillsItsWorkersFailsWithKilledWorkerAfterTheLimit() {
+        var h = workers(5)
+        h.submit([.dummy("poison")])
+        var dead: [WorkerID] = []
+        for death in 1...3 {
+            dead.append(h.worker(of: "poison")!)
+            _ = expireWorkerRunning("poison", &h)
+            #expect(h.state.tasks["poison"]?.status == .processing, "rescheduled after death \(death)")
+            #expect(h.state.tasks["poison"]?.suspects == dead)
+        }
+        dead.append(h.worker(of: "poison")!)
+        let actions = expireWorkerRunning("poison", &h)
+        #expect(h.state.tasks["poison"]?.status == .erred)
+        let error = h.state.tasks["poison"]?.error
+        #expect(error?.typeName == "KilledWorker")
+        for worker in dead { #expect(error?.message.contains(worker.rawValue) == true, "names \(worker)") }
+        #expect(actions.contains { if case .toClient("c1", .taskErred(key: "poison", _)) = $0 { true } else { false } })
+        #expect(h.state.workers.count == 1, "one worker is left to serve others")
+    }
+
+    /// `allowedFailures: 0` fails the task on the first death.
+    @Test func noAllowedFailuresFailsOnTheFirstDeath() {
+        var config = SchedulerConfig()
+        config.allowedFailures = 0
+        var h = workers(2, config: config)
+        h.submit([.dummy("poison")])
+        _ = expireWorkerRunning("poison", &h)
+        #expect(h.state.tasks["poison"]?.error?.typeName == "KilledWorker")
+    }
+
+    /// A worker that unregisters (a clean stop) makes no task suspicious: its tasks are simply rescheduled.
+    @Test func aCleanStopIsNotADeath() {
+        var h = workers(2)
+        h.submit([.dummy("t")])
+        let first = h.worker(of: "t")!
+        h.fromWorker(first, .unregister)
+        #expect(h.state.tasks["t"]?.suspects == [])
+        #expect(h.state.tasks["t"]?.status == .processing)
+        #expect(h.worker(of: "t") != first)
+    }
+
+    /// Only the tasks processing on the dead worker become suspicious, not those elsewhere.
+    @Test func tasksOnOtherWorkersAreNotSuspected() {
+        var h = workers(2)
+        h.submit([.dummy("a"), .dummy("b")])
+        let onW0 = h.state.tasks.values.first { $0.processingOn == "w0" }!.key
+        let onW1 = h.state.tasks.values.first { $0.processingOn == "w1" }!.key
+        _ = expireWorkerRunning(onW0, &h)
+        #expect(h.state.tasks[onW0]?.suspects == ["w0"])
+        #expect(h.state.tasks[onW1]?.suspects == [])
+    }
+}
+
+@Suite("Nanny restart policy")
+struct NannyPolicyTests {
+    /// Deaths are restarted with a doubling delay, capped at the maximum.
+    @Test func delaysDoubleUpToTheMaximum() {
+        var policy = NannyPolicy(maximumRestarts: 10)
+        let delays = (0..<7).map { _ in policy.decide(.signalled(9), uptime: .seconds(1)) }
+        #expect(
+            delays == [0.5, 1, 2, 4, 8, 10, 10].map { NannyDecision.restart(after: .seconds($0)) })
+    }
+
+    /// After `maximumRestarts` restarts in a row the nanny gives up with status 1.
+    @Test func givesUpAfterTheLimit() {
+        var policy = NannyPolicy(maximumRestarts: 2)
+        #expect(policy.decide(.exited(1), uptime: .seconds(1)) == .restart(after: .milliseconds(500)))
+        #expect(policy.decide(.signalled(11), uptime: .seconds(1)) == .restart(after: .seconds(1)))
+        guard case .giveUp(let status, _) = policy.decide(.signalled(9), uptime: .seconds(1)) else {
+            Issue.record("expected to give up")
+            return
+        }
+        #expect(status == 1)
+    }
+
+    /// A worker that ran a stable while resets the count and the delay.
+    @Test func aStableRunResetsTheCount() {
+        var policy = NannyPolicy(maximumRestarts: 1)
+        #expect(policy.decide(.signalled(9), uptime: .seconds(1)) == .restart(after: .milliseconds(500)))
+        #expect(policy.decide(.signalled(9), uptime: .seconds(120)) == .restart(after: .milliseconds(500)))
+        #expect(policy.restarts == 1)
+    }
+
+    /// A clean exit and bad flags end supervision; a refusal by the scheduler (3) is restarted, since a dead
+    /// predecessor may still hold the name until it expires.
+    @Test func cleanExitAndBadFlagsStopRefusalRestarts() {
+        var policy = NannyPolicy(maximumRestarts: 5)
+        #expect(policy.decide(.exited(0), uptime: .seconds(1)) == .giveUp(status: 0, reason: "the worker stopped cleanly"))
+        #expect(policy.decide(.exited(64), uptime: .seconds(1)) == .giveUp(status: 64, reason: "the worker's flags are wrong"))
+        #expect(policy.decide(.exited(3), uptime: .seconds(1)) == .restart(after: .milliseconds(500)))
+    }
+}
