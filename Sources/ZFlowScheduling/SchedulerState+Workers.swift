@@ -137,6 +137,14 @@ extension SchedulerState {
         for dependent in task.dependents where tasks[dependent]?.status == .waiting {
             tasks[dependent]!.waitingOn.insert(key)
         }
+        // Tasks running elsewhere that needed it may be fetching it from the holder that is gone: take them back
+        // so they wait for the recomputation instead of for a fetch deadline. (Tasks of a departed worker are
+        // taken back by `removeWorker` itself, which counts the death against them.)
+        let stranded = task.dependents.filter { dependent in
+            guard let worker = tasks[dependent]?.processingOn else { return false }
+            return workers[worker] != nil
+        }
+        for dependent in stranded.sorted() { reschedule(dependent, tellWorker: true) }
         recompute(key)
     }
 

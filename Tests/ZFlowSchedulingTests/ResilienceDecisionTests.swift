@@ -119,3 +119,33 @@ struct NannyPolicyTests {
         #expect(policy.decide(.exited(3), uptime: .seconds(1)) == .restart(after: .milliseconds(500)))
     }
 }
+
+@Suite("Resilience decisions: lost results")
+struct LostResultTests {
+    /// A task assigned to w1 whose input lived only on w0 may be fetching it from w0 when w0 dies: it is taken
+    /// back from w1 at once (free-keys) and waits for the input's recomputation, instead of for a fetch deadline.
+    @Test func aTaskFetchingFromADeadHolderIsTakenBackAndWaitsForTheRecompute() {
+        var h = workers(2)
+        h.submit([.dummy("x")])
+        #expect(h.worker(of: "x") == "w0")
+        h.finish("x", nbytes: 8)
+        h.fromWorker("w0", .heartbeat)
+        h.submit([.dummy("busy"), .dummy("y", deps: ["x"])], from: "c1")
+        // `busy` makes w0 busier than moving x's 8 bytes takes, so y is placed on w1.
+        if h.worker(of: "y") != "w1" {
+            Issue.record("y went to \(String(describing: h.worker(of: "y"))); the setup needs it on w1")
+            return
+        }
+        let actions = expireWorkerRunning("busy", &h)
+        #expect(actions.contains(.toWorker(.worker("w1"), .freeKeys(["y"]))), "\(actions)")
+        #expect(h.state.tasks["y"]?.status == .waiting)
+        #expect(h.state.tasks["y"]?.waitingOn == ["x"])
+        #expect(h.state.tasks["x"]?.status == .processing, "x is recomputed on w1")
+        #expect(h.worker(of: "x") == "w1")
+        let recomputed = h.finish("x", nbytes: 8)
+        #expect(
+            recomputed.contains {
+                if case .toWorker(.worker("w1"), .computeTask(let assignment)) = $0 { assignment.key == "y" } else { false }
+            })
+    }
+}
