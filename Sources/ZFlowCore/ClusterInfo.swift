@@ -18,6 +18,16 @@ public struct WorkerMetrics: Hashable, Sendable, Codable {
     public var storedKeys: UInt64 = 0
     /// Bytes in the worker's own store, when it reported.
     public var storedBytes: UInt64 = 0
+    /// Results on disk (spilled), when it reported.
+    public var spilledKeys: UInt64 = 0
+    /// Bytes of results on disk, when it reported.
+    public var spilledBytes: UInt64 = 0
+    /// Results written to disk since start.
+    public var spillCount: UInt64 = 0
+    /// Its memory limit for results in bytes (`--memory-limit`); 0: none.
+    public var memoryLimit: UInt64 = 0
+    /// Whether it holds back new tasks because results fill its memory.
+    public var paused: Bool = false
     /// Measured peer-to-peer bandwidth in bytes/s (moving average over fetches of 1 MiB or more); 0 until measured.
     public var bandwidth: Double = 0
     /// Zeroed metrics.

@@ -22,6 +22,8 @@ public enum WorkerEvent: Equatable, Sendable {
     case dataStored([KeySize], now: Instant)
     /// The scheduler asks for this run of a task back (`steal-request`).
     case stealRequest(TaskKey, RunID, now: Instant)
+    /// Memory is full (true: start no new task) or has room again (false).
+    case paused(Bool, now: Instant)
     /// Time passed; fetches past their deadline fail.
     case tick(now: Instant)
 }

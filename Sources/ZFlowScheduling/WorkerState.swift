@@ -73,6 +73,8 @@ public struct WorkerState: Sendable {
     public internal(set) var averageRunTime: Interval?
     /// Moving average of peer-to-peer bandwidth in bytes/s, over fetches of at least 1 MiB (nil until one).
     public internal(set) var measuredBandwidth: Double?
+    /// True while memory is full: no new task starts (running ones finish, fetches and serving go on).
+    public internal(set) var isPaused = false
     /// Resources not held by a running task. Starts as `config.resources`.
     public internal(set) var availableResources: Resources
     /// Resources held by each run in the pool (only runs of tasks that need some).
@@ -127,6 +129,9 @@ public struct WorkerState: Sendable {
         case .stealRequest(let key, let run, let now):
             self.now = now
             onStealRequest(key, run)
+        case .paused(let paused, let now):
+            self.now = now
+            isPaused = paused
         case .tick(let now):
             self.now = now
             let late = inFlight.filter { $0.value.deadline <= now }.keys.sorted()
@@ -373,6 +378,7 @@ public struct WorkerState: Sendable {
     /// Hands ready tasks to the pool, best first, while slots are free; a task whose resources are held by
     /// running tasks waits (tasks behind it that need none, or other ones, may start).
     mutating func startExecutions() {
+        guard !isPaused else { return }
         var waitingForResources: [ReadyEntry] = []
         while executing.count + abandoned.count < executionSlots, let entry = ready.popMax() {
             let key = entry.key

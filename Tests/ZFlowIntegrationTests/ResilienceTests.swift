@@ -84,3 +84,30 @@ struct ResilienceTests {
         return Int32(words[index + 1])
     }
 }
+
+/// Memory limits on a real worker process.
+@Suite("Spilling on real processes", .serialized)
+struct SpillTests {
+    /// 24 results of 8 MiB (192 MiB) on a worker limited to 64 MiB: the job completes, results are spilled
+    /// and read back from disk, and the results kept in memory stay under the limit.
+    @Test(.timeLimit(.minutes(1)))
+    func aJobSeveralTimesTheMemoryLimitCompletesBySpilling() async throws {
+        let cluster = try await TestCluster(workers: 0)
+        defer { cluster.shutdown() }
+        try cluster.startWorker(name: "w0", heartbeatMs: 100, extra: ["--memory-limit", "64MiB"])
+        let client = try await cluster.client()
+        let size = 8 << 20
+        let blobs = try await client.map(StandardFunctions.bytes, Array(repeating: size, count: 24))
+        var lengths: [Future<Int>] = []
+        for blob in blobs { lengths.append(try await client.submit(StandardFunctions.length, blob)) }
+        let total = try await client.gather(lengths, timeout: .seconds(40)).reduce(0, +)
+        #expect(total == 24 * size)
+        let info = try await cluster.waitForInfo(client, "spill counted in metrics") { info in
+            (info.workers.first?.metrics.spillCount ?? 0) > 0
+        }
+        let metrics = try #require(info.workers.first?.metrics)
+        #expect(metrics.memoryLimit == 64 << 20)
+        #expect(metrics.storedBytes <= 64 << 20, "in memory: \(metrics.storedBytes)")
+        #expect(metrics.spilledBytes >= UInt64(size), "the blobs still wanted are on disk: \(metrics.spilledBytes)")
+    }
+}

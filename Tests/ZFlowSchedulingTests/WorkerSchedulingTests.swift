@@ -284,3 +284,21 @@ struct WorkerBandwidthTests {
         #expect(abs((h.state.measuredBandwidth ?? 0) - expected) / expected < 1e-6)
     }
 }
+
+// MARK: - Memory pause
+
+@Suite("Worker scheduling: memory pause")
+struct WorkerMemoryPauseTests {
+    /// While paused, ready tasks wait (a running one finishes normally); resuming starts them.
+    @Test func aPausedWorkerStartsNothingUntilResumed() {
+        var h = WorkerHarness(config: WorkerConfig(nthreads: 1, dispatchDepth: 1))
+        #expect(executed(h.computeTask(assignment("running", run: 1))) == ["running"])
+        h.handle(.paused(true, now: h.now))
+        #expect(executed(h.computeTask(assignment("next", run: 2))).isEmpty)
+        let finished = h.executed("running", run: 1, success())
+        #expect(executed(finished).isEmpty, "a finished run frees a thread, but nothing starts while paused")
+        #expect(finished.contains(.send(.taskFinished(key: "running", runID: RunID(1), nbytes: 8, duration: .milliseconds(1)))))
+        #expect(h.state.readyQueue == ["next"])
+        #expect(executed(h.handle(.paused(false, now: h.now))) == ["next"])
+    }
+}

@@ -41,6 +41,26 @@ public struct WorkerMain: ParsableCommand {
     @Option(help: "Heartbeat interval in milliseconds.")
     var heartbeatMs: UInt64 = 1000
 
+    /// The memory limit for results.
+    @Option(
+        help: """
+            Memory for results: 64MiB, 2GB, 8e9 (bytes), 0.5 (that share of the machine's memory) or none \
+            (default: the machine's memory times nthreads / cores).
+            """)
+    var memoryLimit: String?
+
+    /// Where spilled results go.
+    @Option(help: "Directory for results spilled to disk (default: a new one under the temporary directory).")
+    var localDirectory: String?
+
+    /// Spill threshold.
+    @Option(help: "Spill least recently used results to disk above this fraction of the memory limit.")
+    var memoryTarget: Double = 0.6
+
+    /// Pause threshold.
+    @Option(help: "Start no new tasks while results still in memory exceed this fraction of the limit.")
+    var memoryPause: Double = 0.8
+
     /// Supervise the worker in a child process.
     @Flag(help: "Run the worker as a child process and restart it when it dies (doubling backoff from 0.5 s to 10 s).")
     var nanny = false
@@ -59,6 +79,12 @@ public struct WorkerMain: ParsableCommand {
     /// Checks the flags.
     public func validate() throws {
         guard maxRestarts >= 0 else { throw ValidationError("--max-restarts must be at least 0") }
+        if let memoryLimit, MemoryLimit(parsing: memoryLimit) == nil {
+            throw ValidationError("--memory-limit: expected e.g. 64MiB, 2GB, 8e9, 0.5 or none, got '\(memoryLimit)'")
+        }
+        guard memoryTarget > 0, memoryTarget <= 1, memoryPause > 0, memoryPause <= 1 else {
+            throw ValidationError("--memory-target and --memory-pause must be in (0, 1]")
+        }
         guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1") }
         guard scheduler.contains("://") else {
             throw ValidationError("the scheduler address must look like tcp://HOST:PORT, got '\(scheduler)'")
@@ -96,6 +122,13 @@ public struct WorkerMain: ParsableCommand {
         options.host = host
         options.heartbeatInterval = .milliseconds(max(heartbeatMs, 10))
         options.resources = (try? Resources(parsing: resources)) ?? [:]
+        let physical = ProcessInfo.processInfo.physicalMemory
+        let defaultShare = MemoryLimit.fraction(
+            min(1, Double(nthreads) / Double(max(ProcessInfo.processInfo.activeProcessorCount, 1))))
+        options.memoryLimit = (memoryLimit.flatMap(MemoryLimit.init(parsing:)) ?? defaultShare).bytes(physicalMemory: physical)
+        options.memoryTarget = memoryTarget
+        options.memoryPause = memoryPause
+        options.localDirectory = localDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("zflow-\(getpid())") }
         options.dataDirectory = dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let node = WorkerNode(options: options, functions: Self.registry)
         let address = try startOrExit("zflow-worker: cannot start") { try node.start() }

@@ -32,6 +32,14 @@ public final class WorkerNode: @unchecked Sendable {
         public var dataDirectory: String?
         /// Abstract resources this worker offers (`GPU=2`); tasks that need some run only while they are free.
         public var resources: Resources = [:]
+        /// The memory results may use; nil: no limit (never spill, never pause).
+        public var memoryLimit: UInt64?
+        /// Above this fraction of `memoryLimit` in memory, least recently used results are spilled to disk.
+        public var memoryTarget: Double = 0.6
+        /// Above this fraction still in memory after spilling, the worker starts no new tasks until it falls.
+        public var memoryPause: Double = 0.8
+        /// Where spilled results go (default: a new directory under the system's temporary directory).
+        public var localDirectory: URL?
 
         /// Options for a worker of `scheduler`.
         public init(scheduler: String, name: String? = nil, nthreads: Int = 1) {
@@ -107,8 +115,10 @@ private struct WorkerLoop {
     let toScheduler = Outbox()
     let toPeers = Outbox()
     var state: WorkerState
-    /// Results held here, by key.
-    var store: [TaskKey: Payload] = [:]
+    /// Results held here, in memory or spilled to disk.
+    var store: ResultStore
+    /// Whether new tasks are held back because results fill memory.
+    var paused = false
     /// Results of finished runs, until the state machine says to keep or drop them.
     var pending: [RunID: Payload] = [:]
     /// DEALERs to other workers, by address.
@@ -142,6 +152,11 @@ private struct WorkerLoop {
         config.fetchTimeout = .seconds(30)
         config.resources = options.resources
         self.state = WorkerState(config: config)
+        let directory =
+            options.localDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("zflow-worker-\(options.name)-\(getpid())")
+        store = ResultStore(
+            targetBytes: options.memoryLimit.map { UInt64(Double($0) * options.memoryTarget) }, directory: directory)
     }
 
     var registration: WorkerRegistration {
@@ -189,12 +204,14 @@ private struct WorkerLoop {
             let now = MonotonicClock.now()
             if now >= nextTick {
                 perform(state.handle(.tick(now: now)))
+                pauseIfMemoryIsFull()
                 heartbeatIfDue()
                 nextTick = now + tickInterval
             }
             flush()
         }
         pool.shutdown()
+        store.removeAll()
         for socket in peerSockets.values { socket.close() }
         peers.close()
         scheduler.close()
@@ -213,7 +230,12 @@ private struct WorkerLoop {
         metrics.running = UInt64(min(inPool, options.nthreads))
         metrics.queued = UInt64(inPool - Int(metrics.running) + state.queuedCount)
         metrics.storedKeys = UInt64(store.count)
-        metrics.storedBytes = store.values.reduce(0) { $0 + UInt64($1.count) }
+        metrics.storedBytes = store.memoryBytes
+        metrics.spilledKeys = UInt64(store.spilledKeys)
+        metrics.spilledBytes = store.spilledBytes
+        metrics.spillCount = store.spillCount
+        metrics.memoryLimit = options.memoryLimit ?? 0
+        metrics.paused = paused
         metrics.bandwidth = state.measuredBandwidth ?? 0
         if metrics != reportedMetrics {
             toScheduler.add(WorkerToScheduler.metrics(metrics))
@@ -221,6 +243,20 @@ private struct WorkerLoop {
         }
         toScheduler.flush(on: scheduler, logger: logger)
         lastSentToScheduler = MonotonicClock.now()
+    }
+
+    /// Holds back new tasks while results still fill memory after spilling, and resumes once they do not.
+    mutating func pauseIfMemoryIsFull() {
+        if let error = store.lastDiskError { logger.warning("\(error)") }
+        guard let limit = options.memoryLimit else { return }
+        let full = Double(store.memoryBytes) > Double(limit) * options.memoryPause
+        guard full != paused else { return }
+        paused = full
+        logger.warning(
+            full
+                ? "paused: \(store.memoryBytes) bytes of results in memory, over \(options.memoryPause) of the \(limit)-byte limit"
+                : "resumed: results in memory are back under the pause threshold")
+        perform(state.handle(.paused(full, now: MonotonicClock.now())))
     }
 
     mutating func flush() {
@@ -295,7 +331,7 @@ private struct WorkerLoop {
                     var found: [KeyedPayload] = []
                     var missing: [TaskKey] = []
                     for key in keys {
-                        if let payload = store[key] {
+                        if let payload = store.get(key) {
                             found.append(KeyedPayload(key: key, payload: payload))
                             metrics.servedKeys += 1
                             metrics.servedBytes += UInt64(payload.count)
@@ -305,7 +341,7 @@ private struct WorkerLoop {
                     }
                     toPeers.add(PeerReply.data(found: found, missing: missing), to: routing)
                 case .success(.putData(let items)):
-                    for item in items { store[item.key] = item.payload }
+                    for item in items { store.put(item.key, item.payload) }
                     let sizes = items.map { KeySize(key: $0.key, nbytes: UInt64($0.payload.count)) }
                     perform(state.handle(.dataStored(sizes, now: MonotonicClock.now())))
                     toPeers.add(PeerReply.putDataStored(items.map(\.key)), to: routing)
@@ -328,7 +364,7 @@ private struct WorkerLoop {
                     switch result {
                     case .success(.data(let items, let absent)):
                         for item in items {
-                            store[item.key] = item.payload
+                            store.put(item.key, item.payload)
                             found.append(KeySize(key: item.key, nbytes: UInt64(item.payload.count)))
                             metrics.fetchedKeys += 1
                             metrics.fetchedBytes += UInt64(item.payload.count)
@@ -364,9 +400,9 @@ private struct WorkerLoop {
         }
     }
 
-    func execute(_ assignment: TaskAssignment) {
+    mutating func execute(_ assignment: TaskAssignment) {
         var collected: [TaskKey: Payload] = [:]
-        for dependency in assignment.dependencies { collected[dependency.key] = store[dependency.key] }
+        for dependency in assignment.dependencies { collected[dependency.key] = store.get(dependency.key) }
         let inputs = collected
         let function = functions[assignment.function]
         let worker = WorkerID(options.name)
@@ -413,12 +449,12 @@ private struct WorkerLoop {
             case .send(let message):
                 toScheduler.add(message)
             case .push(let key, let clients):
-                guard let payload = store[key] else { continue }
+                guard let payload = store.get(key) else { continue }
                 for client in clients {
                     toPeers.add(PeerReply.pushed(KeyedPayload(key: key, payload: payload)), to: Data(client.rawValue.utf8))
                 }
             case .storeResult(let key, let run):
-                if let payload = pending.removeValue(forKey: run) { store[key] = payload }
+                if let payload = pending.removeValue(forKey: run) { store.put(key, payload) }
             case .abandon(let key, let run):
                 if pool.withdraw(run: run) {
                     let withdrawn = RemoteError(
@@ -428,7 +464,7 @@ private struct WorkerLoop {
             case .dropResult(_, let run):
                 pending.removeValue(forKey: run)
             case .discard(let keys):
-                for key in keys { store.removeValue(forKey: key) }
+                for key in keys { store.remove(key) }
             }
         }
     }

@@ -51,12 +51,17 @@ struct WorkersCommand: AsyncParsableCommand {
 
 /// Prints workers as an aligned table.
 func printWorkerTable(_ workers: [WorkerInfo]) {
-    let header = ["NAME", "ADDRESS", "THREADS", "ASSIGNED", "RUNNING", "QUEUED", "KEYS", "MEMORY", "DONE", "LAST SEEN"]
+    let header = [
+        "NAME", "ADDRESS", "THREADS", "ASSIGNED", "RUNNING", "QUEUED", "KEYS", "MEMORY", "LIMIT", "SPILLED", "DONE",
+        "LAST SEEN",
+    ]
     let rows = workers.map { worker in
         [
             worker.name, worker.address, "\(worker.nthreads)", "\(worker.processing)", "\(worker.metrics.running)",
-            "\(worker.metrics.queued)", "\(worker.keysHeld)", formatBytes(worker.bytesHeld), "\(worker.tasksCompleted)",
-            "\(worker.lastSeenMilliseconds) ms",
+            "\(worker.metrics.queued)", "\(worker.keysHeld)",
+            formatBytes(worker.metrics.storedBytes) + (worker.metrics.paused ? " (paused)" : ""),
+            worker.metrics.memoryLimit == 0 ? "-" : formatBytes(worker.metrics.memoryLimit),
+            formatBytes(worker.metrics.spilledBytes), "\(worker.tasksCompleted)", "\(worker.lastSeenMilliseconds) ms",
         ]
     }
     let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
