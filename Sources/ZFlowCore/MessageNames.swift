@@ -9,6 +9,7 @@ extension WorkerToScheduler {
         case .taskErred: return "task-erred"
         case .missingData: return "missing-data"
         case .stealResponse: return "steal-response"
+        case .addKeys: return "add-keys"
         case .heartbeat: return "heartbeat"
         case .metrics: return "worker-metrics"
         case .unregister: return "unregister"
@@ -24,6 +25,8 @@ extension SchedulerToWorker {
         case .computeTask: return "compute-task"
         case .freeKeys: return "free-keys"
         case .stealRequest: return "steal-request"
+        case .acquireReplicas: return "acquire-replicas"
+        case .retire: return "retire"
         case .error: return "error"
         }
     }
@@ -40,6 +43,7 @@ extension ClientToScheduler {
         case .whoHas: return "who-has"
         case .scattered: return "scattered"
         case .info: return "info"
+        case .retireWorkers: return "retire-workers"
         case .heartbeat: return "heartbeat"
         case .unregister: return "unregister"
         }

@@ -49,6 +49,8 @@ public enum WorkerToScheduler: Hashable, Sendable {
     case missingData(key: TaskKey, holder: PeerAddress)
     /// `steal-response`: answers `steal-request`: whether the task was given up (it had not started) or kept.
     case stealResponse(key: TaskKey, runID: RunID, stolen: Bool)
+    /// `add-keys`: these results are now held here too (copies fetched for `acquire-replicas`).
+    case addKeys([KeySize])
     /// `heartbeat`: the worker is alive (sent only when the line was otherwise quiet).
     case heartbeat
     /// `worker-metrics`: the worker's running totals (sent with a heartbeat when they changed).
@@ -67,6 +69,10 @@ public enum SchedulerToWorker: Hashable, Sendable {
     case freeKeys([TaskKey])
     /// `steal-request`: give this run of a task back if it has not started; answered by `steal-response`.
     case stealRequest(key: TaskKey, runID: RunID)
+    /// `acquire-replicas`: fetch copies of these results from their holders and keep them (`add-keys` follows).
+    case acquireReplicas([DependencyLocation])
+    /// `retire`: every result only this worker held has a copy elsewhere; unregister and stop.
+    case retire
     /// `error`: the worker's last message was refused.
     case error(ProtocolViolation)
 }
@@ -87,6 +93,9 @@ public enum ClientToScheduler: Hashable, Sendable {
     case scattered(worker: WorkerID, keys: [KeySize])
     /// `info`: ask for a snapshot of the cluster (and who holds `keys`).
     case info(keys: [TaskKey])
+    /// `retire-workers`: move the results only these workers (names or peer addresses) hold to others, then
+    /// stop them.
+    case retireWorkers([WorkerID])
     /// `heartbeat`: the client is alive.
     case heartbeat
     /// `unregister`: the client leaves; its futures are released.

@@ -36,6 +36,7 @@ extension SchedulerState {
         case .whoHas(let keys): actions.append(.toClient(client, .whoHas(whoHas(keys))))
         case .scattered(let worker, let keys): onScattered(client, worker, keys)
         case .info(let keys): actions.append(.toClient(client, .info(info(whoHasKeys: keys))))
+        case .retireWorkers(let names): onRetireWorkers(names)
         case .heartbeat: break
         case .unregister: removeClient(client)
         }

@@ -29,7 +29,9 @@ extension SchedulerState {
     /// Whether `worker` offers the task's function, has the resources it needs, and (when `strictly`) is named
     /// by its `workers` restriction (by name or peer address).
     func mayRun(_ task: SchedulerTask, on worker: WorkerRecord, strictly: Bool = true) -> Bool {
-        guard worker.functions.contains(task.spec.function), worker.resources.covers(task.spec.resources) else {
+        guard worker.functions.contains(task.spec.function), worker.resources.covers(task.spec.resources),
+            retiring.isEmpty || !retiring.contains(worker.id)
+        else {
             return false
         }
         guard strictly, !task.spec.workers.isEmpty else { return true }

@@ -22,6 +22,8 @@ extension SchedulerState {
             onMissingData(id, key, holder)
         case .stealResponse(let key, let run, let stolen):
             onStealResponse(id, key, run, stolen)
+        case .addKeys(let sizes):
+            onAddKeys(id, sizes)
         case .heartbeat:
             break
         case .metrics(let metrics):
@@ -110,6 +112,8 @@ extension SchedulerState {
 
     /// A worker could not get `key` from `holder`: correct the map, and take back the tasks that needed it.
     mutating func onMissingData(_ reporter: WorkerID, _ key: TaskKey, _ holder: PeerAddress) {
+        // A copy asked for a retirement failed: it is asked for again on the next step.
+        if replicating[key] == reporter { replicating.removeValue(forKey: key) }
         guard tasks[key] != nil else { return }
         if let holderID = workers.values.first(where: { $0.address == holder })?.id,
             let index = tasks[key]!.holders.firstIndex(of: holderID)
@@ -161,10 +165,20 @@ extension SchedulerState {
         }
         workers.removeValue(forKey: id)
         workerByRouting.removeValue(forKey: worker.routing)
+        retiring.remove(id)
+        for (key, receiver) in replicating where receiver == id { replicating.removeValue(forKey: key) }
         for key in worker.held.sorted() {
-            guard let index = tasks[key]?.holders.firstIndex(of: id) else { continue }
-            tasks[key]!.holders.remove(at: index)
-            if tasks[key]!.holders.isEmpty { loseResult(key) }
+            guard let task = tasks[key], let index = task.holders.firstIndex(of: id) else { continue }
+            task.holders.remove(at: index)
+            if task.holders.isEmpty {
+                loseResult(key)
+                continue
+            }
+            // Clients fetch from the holders `task-finished` named: name the ones left.
+            let addresses = task.holders.compactMap { workers[$0]?.address }
+            for client in task.wantedBy {
+                actions.append(.toClient(client, .taskFinished(key: key, nbytes: task.nbytes, holders: addresses)))
+            }
         }
         for key in worker.processing.sorted() where tasks[key]?.processingOn == id {
             guard died else {

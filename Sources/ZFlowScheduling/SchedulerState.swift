@@ -178,6 +178,10 @@ public struct SchedulerState: Sendable {
     public internal(set) var queuedCount = 0
     /// Steal requests awaiting the victim's `steal-response`, by task.
     public internal(set) var steals: [TaskKey: PendingSteal] = [:]
+    /// Workers being retired: they get no new tasks and leave once their own results have copies elsewhere.
+    public internal(set) var retiring: Set<WorkerID> = []
+    /// Copies asked for by retirement and not yet reported by `add-keys`: key → the worker asked to fetch it.
+    public internal(set) var replicating: [TaskKey: WorkerID] = [:]
     /// Running totals.
     public internal(set) var counters = SchedulerCounters()
     /// Measured average duration per function.
@@ -228,6 +232,7 @@ public struct SchedulerState: Sendable {
             stimulus = Stimulus(kind: "tick", number: stimulusCounter)
             onTick()
         }
+        if !retiring.isEmpty { advanceRetirement() }
         if !workersWithRoom.isEmpty {
             let offered = workersWithRoom
             workersWithRoom.removeAll(keepingCapacity: true)

@@ -24,6 +24,8 @@ public enum WorkerEvent: Equatable, Sendable {
     case stealRequest(TaskKey, RunID, now: Instant)
     /// Memory is full (true: start no new task) or has room again (false).
     case paused(Bool, now: Instant)
+    /// The scheduler wants copies of these results here (`acquire-replicas`).
+    case acquireReplicas([DependencyLocation], now: Instant)
     /// Time passed; fetches past their deadline fail.
     case tick(now: Instant)
 }

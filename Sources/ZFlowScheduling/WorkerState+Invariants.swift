@@ -36,7 +36,9 @@ extension WorkerState {
                 if task.assignment == nil { problems.append("\(key): \(task.status) without an assignment") }
             case .fetch, .flight, .missing:
                 if task.assignment != nil { problems.append("\(key): \(task.status) but assigned here") }
-                if task.dependents.isEmpty { problems.append("\(key): \(task.status) with no dependent") }
+                if task.dependents.isEmpty && !task.isReplica {
+                    problems.append("\(key): \(task.status) with no dependent")
+                }
             case .memory, .error:
                 break
             }

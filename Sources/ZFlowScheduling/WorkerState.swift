@@ -29,6 +29,8 @@ public struct WorkerState: Sendable {
         public var nbytes: UInt64 = 0
         /// Arrival order, for priority ties.
         public var order: UInt64
+        /// A copy the scheduler asked for (`acquire-replicas`): kept until freed, and reported when it arrives.
+        public var isReplica = false
     }
 
     /// Behaviour knobs.
@@ -132,6 +134,9 @@ public struct WorkerState: Sendable {
         case .paused(let paused, let now):
             self.now = now
             isPaused = paused
+        case .acquireReplicas(let locations, let now):
+            self.now = now
+            onAcquireReplicas(locations)
         case .tick(let now):
             self.now = now
             let late = inFlight.filter { $0.value.deadline <= now }.keys.sorted()
@@ -255,7 +260,7 @@ public struct WorkerState: Sendable {
     mutating func dropIfUnused(_ key: TaskKey, after dependent: TaskKey) {
         guard tasks[key] != nil else { return }
         tasks[key]!.dependents.remove(dependent)
-        guard let task = tasks[key], task.assignment == nil, task.dependents.isEmpty else { return }
+        guard let task = tasks[key], task.assignment == nil, task.dependents.isEmpty, !task.isReplica else { return }
         tasks.removeValue(forKey: key)
         if task.status == .fetch { toFetch.remove(key) }
         if task.status == .memory { actions.append(.discard([key])) }
@@ -283,6 +288,7 @@ public struct WorkerState: Sendable {
             }
             tasks[item.key]!.status = .memory
             tasks[item.key]!.nbytes = item.nbytes
+            if task.isReplica { actions.append(.send(.addKeys([item]))) }
             for dependent in task.dependents.sorted() { inputArrived(item.key, for: dependent) }
         }
         for key in missing {
@@ -292,6 +298,33 @@ public struct WorkerState: Sendable {
             let untried = tasks[key]!.holders.filter { !tasks[key]!.tried.contains($0) }
             setFetchStatus(key, untried.isEmpty ? .missing : .fetch)
         }
+    }
+
+    /// Fetches copies of results the scheduler wants here (a worker retiring elsewhere holds them), keeps them,
+    /// and reports each with `add-keys` as it arrives; one already here is reported at once.
+    mutating func onAcquireReplicas(_ locations: [DependencyLocation]) {
+        var present: [KeySize] = []
+        for location in locations {
+            let key = location.key
+            if let task = tasks[key] {
+                tasks[key]!.isReplica = true
+                if task.status == .memory {
+                    present.append(KeySize(key: key, nbytes: task.nbytes))
+                } else if task.status == .missing || task.status == .fetch {
+                    tasks[key]!.holders = location.holders
+                    tasks[key]!.tried = []
+                    setFetchStatus(key, .fetch)
+                }
+                continue
+            }
+            tasks[key] = WorkerTask(
+                key: key, status: .fetch, holders: location.holders, nbytes: location.nbytes, order: nextOrder,
+                isReplica: true)
+            nextOrder += 1
+            toFetch.append(key)
+            fetchesMayStart = true
+        }
+        if !present.isEmpty { actions.append(.send(.addKeys(present))) }
     }
 
     /// Folds one fetch into `measuredBandwidth`; small fetches measure latency, not bandwidth, and are skipped.

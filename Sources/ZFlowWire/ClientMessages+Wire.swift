@@ -21,6 +21,9 @@ extension ClientToScheduler: WireMessage {
             w.key("worker"); h.write(worker.rawValue)
             w.key("keys"); w.keySizes(keys)
             return 2
+        case .retireWorkers(let workers):
+            w.key("workers"); w.strings(workers) { $0.rawValue }
+            return 1
         case .heartbeat, .unregister:
             return 0
         }
@@ -37,6 +40,7 @@ extension ClientToScheduler: WireMessage {
         case "who-has": return .whoHas(try r.keys("keys"))
         case "info": return .info(keys: try r.keys("keys"))
         case "scattered": return .scattered(worker: WorkerID(try r.string("worker")), keys: try r.keySizes("keys"))
+        case "retire-workers": return .retireWorkers(try r.strings("workers").map { WorkerID($0) })
         case "heartbeat": return .heartbeat
         case "unregister": return .unregister
         default: throw .unknownOp(op)

@@ -78,6 +78,17 @@ extension OperationWriter {
         header.write(priority.graphOrder)
     }
 
+    /// Writes where results live, as an array of `[key, nbytes, [address]]`.
+    public func locations(_ locations: [DependencyLocation]) {
+        header.writeArrayHeader(locations.count)
+        for location in locations {
+            header.writeArrayHeader(3)
+            header.write(location.key.rawValue)
+            header.write(location.nbytes)
+            strings(location.holders) { $0.rawValue }
+        }
+    }
+
     /// Writes key → nbytes pairs as an array of `[key, nbytes]`.
     public func keySizes(_ sizes: [KeySize]) {
         header.writeArrayHeader(sizes.count)
@@ -160,6 +171,23 @@ extension OperationReader {
             let graphOrder = value.element(2).uint64
         else { throw mismatch(name, expected: "[user, generation, graph_order]", found: value) }
         return TaskPriority(user: Int(user), generation: generation, graphOrder: graphOrder)
+    }
+
+    /// Reads an array of `[key, nbytes, [address]]`.
+    public func locations(_ name: String) throws(WireError) -> [DependencyLocation] {
+        try array(name) { (item) throws(WireError) -> DependencyLocation in
+            guard item.arrayCount == 3, let key = item.element(0).string, let nbytes = item.element(1).uint64,
+                let holderCount = item.element(2).arrayCount
+            else { throw mismatch(name, expected: "[key, nbytes, [address]]", found: item) }
+            var holders: [PeerAddress] = []
+            for index in 0..<holderCount {
+                guard let address = item.element(2).element(index).string else {
+                    throw mismatch(name, expected: "address string", found: item.element(2).element(index))
+                }
+                holders.append(PeerAddress(address))
+            }
+            return DependencyLocation(key: TaskKey(key), nbytes: nbytes, holders: holders)
+        }
     }
 
     /// Reads an array of `[key, nbytes]`.

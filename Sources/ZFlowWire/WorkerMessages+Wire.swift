@@ -44,6 +44,9 @@ extension WorkerToScheduler: WireMessage {
             w.key("run"); h.write(runID.rawValue)
             w.key("stolen"); h.write(stolen)
             return 3
+        case .addKeys(let keys):
+            w.key("keys"); w.keySizes(keys)
+            return 1
         case .metrics(let metrics):
             w.key("metrics"); w.codable(metrics)
             return 1
@@ -76,6 +79,7 @@ extension WorkerToScheduler: WireMessage {
         case "steal-response":
             return .stealResponse(
                 key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")), stolen: try r.bool("stolen"))
+        case "add-keys": return .addKeys(try r.keySizes("keys"))
         case "heartbeat": return .heartbeat
         case "worker-metrics": return .metrics(try r.codable(WorkerMetrics.self, "metrics"))
         case "unregister": return .unregister
@@ -97,14 +101,7 @@ extension SchedulerToWorker: WireMessage {
             w.key("function"); h.write(a.function)
             w.key("args"); w.payload(a.arguments)
             w.key("priority"); w.priority(a.priority)
-            w.key("deps")
-            h.writeArrayHeader(a.dependencies.count)
-            for dependency in a.dependencies {
-                h.writeArrayHeader(3)
-                h.write(dependency.key.rawValue)
-                h.write(dependency.nbytes)
-                w.strings(dependency.holders) { $0.rawValue }
-            }
+            w.key("deps"); w.locations(a.dependencies)
             var count = 6
             if !a.notify.isEmpty {
                 w.key("notify"); w.strings(a.notify) { $0.rawValue }
@@ -122,6 +119,11 @@ extension SchedulerToWorker: WireMessage {
             w.key("key"); h.write(key.rawValue)
             w.key("run"); h.write(runID.rawValue)
             return 2
+        case .acquireReplicas(let locations):
+            w.key("keys"); w.locations(locations)
+            return 1
+        case .retire:
+            return 0
         case .error(let violation):
             return w.violationFields(violation)
         }
@@ -132,19 +134,7 @@ extension SchedulerToWorker: WireMessage {
         switch op {
         case "registered": return .registered
         case "compute-task":
-            let dependencies = try r.array("deps") { (item) throws(WireError) -> DependencyLocation in
-                guard item.arrayCount == 3, let key = item.element(0).string, let nbytes = item.element(1).uint64,
-                    let holderCount = item.element(2).arrayCount
-                else { throw r.mismatch("deps", expected: "[key, nbytes, [address]]", found: item) }
-                var holders: [PeerAddress] = []
-                for index in 0..<holderCount {
-                    guard let address = item.element(2).element(index).string else {
-                        throw r.mismatch("deps", expected: "address string", found: item.element(2).element(index))
-                    }
-                    holders.append(PeerAddress(address))
-                }
-                return DependencyLocation(key: TaskKey(key), nbytes: nbytes, holders: holders)
-            }
+            let dependencies = try r.locations("deps")
             return .computeTask(
                 TaskAssignment(
                     key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")),
@@ -155,6 +145,8 @@ extension SchedulerToWorker: WireMessage {
         case "free-keys": return .freeKeys(try r.keys("keys"))
         case "steal-request":
             return .stealRequest(key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")))
+        case "acquire-replicas": return .acquireReplicas(try r.locations("keys"))
+        case "retire": return .retire
         case "error": return .error(try r.violation())
         default: throw .unknownOp(op)
         }

@@ -14,7 +14,8 @@ struct ZFlowCommand: AsyncParsableCommand {
             """,
         subcommands: [
             LocalCommand.self, StatusCommand.self, WorkersCommand.self, SubmitCommand.self, MapCommand.self,
-            ExecCommand.self, RunCommand.self, CancelCommand.self, WordCountCommand.self, BenchCommand.self,
+            ExecCommand.self, RunCommand.self, CancelCommand.self, RetireCommand.self, WordCountCommand.self,
+            BenchCommand.self,
         ])
 
     static func main() async {

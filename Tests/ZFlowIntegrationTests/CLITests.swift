@@ -225,7 +225,7 @@ struct WordCountTests {
             ("local", "Start a scheduler and N workers"), ("status", "Show the workers"), ("workers", "List the workers"),
             ("submit", "Run one registered function"), ("map", "Run a function once per line"),
             ("exec", "Run a shell command"), ("run", "Run a task graph"), ("cancel", "Cancel tasks by key"),
-            ("wordcount", "Count the words of files"), ("bench", "Measure throughput"),
+            ("retire", "Retire workers"), ("wordcount", "Count the words of files"), ("bench", "Measure throughput"),
         ]
         for (command, abstract) in expected {
             #expect(root.out.contains(command), "root help lists \(command)")

@@ -111,3 +111,41 @@ struct SpillTests {
         #expect(metrics.spilledBytes >= UInt64(size), "the blobs still wanted are on disk: \(metrics.spilledBytes)")
     }
 }
+
+/// Graceful retirement on real processes.
+@Suite("Retirement on real processes", .serialized)
+struct RetirementTests {
+    /// A 1 MiB result held only by w1 survives w1's retirement: it is copied to w0, w1 exits cleanly, the
+    /// result is read from w0, and nothing was recomputed.
+    @Test(.timeLimit(.minutes(1)))
+    func retiringAWorkerMovesItsResultsAndRecomputesNothing() async throws {
+        let cluster = try await TestCluster(workers: 2, threads: 1, heartbeatMs: 100)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let blob = try await client.submit(StandardFunctions.bytes, 1 << 20, workers: ["w1"])
+        _ = try await client.wait([blob], timeout: .seconds(20))
+        let before = try await client.schedulerInfo().counters.tasksCompleted
+        try await client.retireWorkers(["w1"], timeout: .seconds(20))
+        #expect(cluster.workers["w1"]!.waitForExit(timeout: 10) == 0, "w1 unregistered and exited cleanly")
+        let info = try await client.schedulerInfo(whoHas: [blob.key])
+        #expect(info.workers.map(\.name) == ["w0"])
+        #expect(info.whoHas[blob.key.rawValue] == ["w0"])
+        #expect(try await blob.result(timeout: .seconds(10)).count == 1 << 20)
+        #expect(try await client.schedulerInfo().counters.tasksCompleted == before, "nothing was recomputed")
+    }
+
+    /// `zflow retire NAME` does the same from the command line.
+    @Test(.timeLimit(.minutes(1)))
+    func zflowRetireRetiresAWorker() async throws {
+        let cluster = try await TestCluster(workers: 2, threads: 1, heartbeatMs: 100)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let value = try await client.submit(StandardFunctions.inc, 1, workers: ["w0"])
+        #expect(try await value.result(timeout: .seconds(10)) == 2)
+        let retired = try CLITests().zflow(["retire", "--scheduler", cluster.address, "--timeout", "20", "w0"])
+        #expect(retired.status == 0, "\(retired.err)")
+        #expect(retired.out.contains("retired w0"))
+        #expect(try await client.schedulerInfo().workers.map(\.name) == ["w1"])
+        #expect(try await value.result(timeout: .seconds(10)) == 2)
+    }
+}

@@ -149,3 +149,73 @@ struct LostResultTests {
             })
     }
 }
+
+@Suite("Resilience decisions: graceful retirement")
+struct RetirementDecisionTests {
+    /// Retiring w0, which alone holds x: w1 is asked to copy x; when w1 reports it, w0 is told to retire and
+    /// removed, x stays in memory on w1, and nothing is recomputed.
+    @Test func aRetiringWorkersOwnResultsAreCopiedBeforeItLeaves() {
+        var h = workers(2)
+        h.submit([.dummy("x")])
+        #expect(h.worker(of: "x") == "w0")
+        h.finish("x", nbytes: 100)
+        let completed = h.state.counters.tasksCompleted
+        let asked = h.fromClient("c1", .retireWorkers(["w0"]))
+        #expect(
+            asked == [.toWorker(.worker("w1"), .acquireReplicas([.dummy("x", nbytes: 100, holders: [.dummy("w0")])]))])
+        #expect(h.state.replicating == ["x": "w1"])
+        #expect(h.fromClient("c1", .heartbeat).isEmpty, "the copy is asked for once")
+        let done = h.fromWorker("w1", .addKeys([KeySize(key: "x", nbytes: 100)]))
+        #expect(
+            done == [
+                .toWorker(.worker("w0"), .retire),
+                .toClient("c1", .taskFinished(key: "x", nbytes: 100, holders: [.dummy("w1")])),
+            ], "the client learns where x is now")
+        #expect(h.state.workers["w0"] == nil && h.state.retiring.isEmpty)
+        #expect(h.state.tasks["x"]?.status == .memory)
+        #expect(h.state.tasks["x"]?.holders == ["w1"])
+        #expect(h.state.counters.tasksCompleted == completed)
+    }
+
+    /// A retiring worker gets no new tasks and first finishes those it has; a worker named by its peer address
+    /// retires too.
+    @Test func aRetiringWorkerFinishesItsTasksAndGetsNoNewOnes() {
+        var h = workers(2)
+        h.submit([.dummy("a")])
+        #expect(h.worker(of: "a") == "w0")
+        #expect(h.fromClient("c1", .retireWorkers([WorkerID(PeerAddress.dummy("w0").rawValue)])).isEmpty)
+        #expect(h.state.retiring == ["w0"])
+        h.submit([.dummy("b")])
+        #expect(h.worker(of: "b") == "w1", "no new task for a retiring worker")
+        let finished = h.finish("a")
+        #expect(finished.contains(.toWorker(.worker("w1"), .acquireReplicas([.dummy("a", holders: [.dummy("w0")])]))))
+    }
+
+    /// With nowhere to copy its results, a retiring worker stays (and keeps them) until another worker joins.
+    @Test func aLoneWorkerWithResultsWaitsForAnotherToJoin() {
+        var h = workers(1)
+        h.submit([.dummy("x")])
+        h.finish("x")
+        #expect(h.fromClient("c1", .retireWorkers(["w0"])).isEmpty)
+        #expect(h.state.workers["w0"] != nil)
+        let joined = h.registerWorker("w1")
+        #expect(joined.contains(.toWorker(.worker("w1"), .acquireReplicas([.dummy("x", holders: [.dummy("w0")])]))))
+    }
+
+    /// A worker holding nothing of its own retires at once.
+    @Test func aWorkerWithNothingOfItsOwnRetiresAtOnce() {
+        var h = workers(2)
+        #expect(h.fromClient("c1", .retireWorkers(["w1", "no-such-worker"])) == [.toWorker(.worker("w1"), .retire)])
+        #expect(h.state.workers.keys.sorted() == ["w0"])
+    }
+
+    /// A copy that fails (missing-data from the receiver) is asked for again.
+    @Test func aFailedCopyIsAskedForAgain() {
+        var h = workers(2)
+        h.submit([.dummy("x")])
+        h.finish("x")
+        h.fromClient("c1", .retireWorkers(["w0"]))
+        let again = h.fromWorker("w1", .missingData(key: "x", holder: .dummy("w3")))
+        #expect(again.contains(.toWorker(.worker("w1"), .acquireReplicas([.dummy("x", holders: [.dummy("w0")])]))))
+    }
+}

@@ -302,3 +302,39 @@ struct WorkerMemoryPauseTests {
         #expect(executed(h.handle(.paused(false, now: h.now))) == ["next"])
     }
 }
+
+// MARK: - Replicas for a retiring worker
+
+@Suite("Worker scheduling: replicas")
+struct WorkerReplicaTests {
+    /// Asked for a copy, the worker fetches it, keeps it and reports it with add-keys.
+    @Test func anAcquiredReplicaIsFetchedKeptAndReported() {
+        var h = WorkerHarness(nthreads: 1)
+        let asked = h.handle(.acquireReplicas([.dummy("x", nbytes: 100, holders: [peerA])], now: h.now))
+        #expect(asked == [.fetch(["x"], from: peerA)])
+        let arrived = h.handle(.fetched(from: peerA, found: [KeySize(key: "x", nbytes: 100)], missing: [], now: h.now))
+        #expect(arrived == [.send(.addKeys([KeySize(key: "x", nbytes: 100)]))])
+        #expect(h.state.tasks["x"]?.status == .memory)
+        #expect(h.state.held == [KeySize(key: "x", nbytes: 100)])
+    }
+
+    /// A replica that was also an input of a local task stays after that task finishes.
+    @Test func aReplicaOutlivesTheTaskThatUsedIt() {
+        var h = WorkerHarness(nthreads: 1)
+        h.computeTask(assignment("y", run: 1, deps: [.dummy("x", nbytes: 8, holders: [peerA])]))
+        h.handle(.acquireReplicas([.dummy("x", nbytes: 8, holders: [peerA])], now: h.now))
+        h.handle(.fetched(from: peerA, found: [KeySize(key: "x", nbytes: 8)], missing: [], now: h.now))
+        let done = h.executed("y", run: 1, success())
+        #expect(!done.contains(.discard(["x"])))
+        #expect(h.state.tasks["x"]?.status == .memory)
+    }
+
+    /// A copy already here is reported at once.
+    @Test func aResultAlreadyHereIsReportedAtOnce() {
+        var h = WorkerHarness(nthreads: 1)
+        h.computeTask(assignment("x", run: 1))
+        h.executed("x", run: 1, success(16))
+        let asked = h.handle(.acquireReplicas([.dummy("x", nbytes: 16, holders: [peerA])], now: h.now))
+        #expect(asked == [.send(.addKeys([KeySize(key: "x", nbytes: 16)]))])
+    }
+}

@@ -222,6 +222,24 @@ public final class Client: @unchecked Sendable {
         loop.mailbox.post(.send(.cancel(keys)))
     }
 
+    /// Retires workers (by name or peer address) gracefully: they get no new tasks, finish what they hold,
+    /// copy every result only they hold to other workers, then stop. Nothing is recomputed and nothing lost.
+    ///
+    /// - Returns: when none of them is connected any more.
+    /// - Throws: `ClientError.timedOut` when some are still connected at the deadline (a worker whose results
+    ///   have nowhere else to go stays until another worker joins).
+    public func retireWorkers(_ names: [String], timeout: Duration = .seconds(60)) async throws {
+        loop.mailbox.post(.send(.retireWorkers(names.map { WorkerID($0) })))
+        let deadline = ContinuousClock.now + timeout
+        let wanted = Set(names)
+        while true {
+            let workers = try await schedulerInfo().workers
+            if !workers.contains(where: { wanted.contains($0.name) || wanted.contains($0.address) }) { return }
+            guard ContinuousClock.now < deadline else { throw ClientError.timedOut(seconds: timeout.seconds) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// The client's view of a key.
     func status(of key: TaskKey) -> FutureStatus {
         switch table.status(key) {

@@ -132,6 +132,8 @@ private struct WorkerLoop {
     var registerSent = Instant.zero
     /// Set when the scheduler refused this worker for good; the loop then stops.
     var refusal: ProtocolViolation?
+    /// Set when the scheduler retired this worker; the loop then unregisters and stops.
+    var retired = false
 
     init(
         context: ZMQContext, scheduler: ZMQSocket, peers: ZMQSocket, address: PeerAddress, options: WorkerNode.Options,
@@ -188,7 +190,7 @@ private struct WorkerLoop {
                 logger.error("poll failed: \(error)")
                 break
             }
-            if ready.contains(controlIndex) {
+            if ready.contains(controlIndex) || retired {
                 _ = control.drain()
                 toScheduler.add(WorkerToScheduler.unregister)
                 flush()
@@ -293,6 +295,11 @@ private struct WorkerLoop {
                     perform(state.handle(.freeKeys(keys, now: now)))
                 case .success(.stealRequest(let key, let run)):
                     perform(state.handle(.stealRequest(key, run, now: now)))
+                case .success(.acquireReplicas(let locations)):
+                    perform(state.handle(.acquireReplicas(locations, now: now)))
+                case .success(.retire):
+                    logger.info("retired by the scheduler: every result only this worker held has a copy elsewhere")
+                    retired = true
                 case .success(.error(let violation)):
                     if violation.code == .unknownWorker {
                         guard !registering else { continue }

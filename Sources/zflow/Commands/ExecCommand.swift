@@ -83,6 +83,25 @@ struct CancelCommand: AsyncParsableCommand {
     }
 }
 
+/// `zflow retire`: retire workers gracefully.
+struct RetireCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retire",
+        abstract: "Retire workers: move the results only they hold to other workers, then stop them.")
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Argument(help: "Worker names or peer addresses.")
+    var workers: [String]
+
+    func run() async throws {
+        let client = try await cluster.connect()
+        defer { client.close() }
+        try await client.retireWorkers(workers, timeout: .seconds(cluster.timeout))
+        if !cluster.json { print("retired \(workers.joined(separator: ", "))") }
+    }
+}
+
 /// `zflow local`: a scheduler and workers on this machine until Ctrl-C.
 struct LocalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
