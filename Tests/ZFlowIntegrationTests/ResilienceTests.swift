@@ -149,3 +149,37 @@ struct RetirementTests {
         #expect(try await value.result(timeout: .seconds(10)) == 2)
     }
 }
+
+/// A worker killed in the middle of a graph.
+@Suite("Killing a worker mid-graph", .serialized)
+struct MidGraphKillTests {
+    /// A 2,047-task tree reduction on three workers; w1 is SIGKILLed once it has finished 100 tasks. Its
+    /// running and queued tasks are rerun elsewhere, results only it held are recomputed, and the sum is right.
+    @Test(.timeLimit(.minutes(1)))
+    func killingAWorkerMidTreeStillGivesTheRightSum() async throws {
+        let cluster = try await TestCluster(workers: 3, threads: 1, heartbeatMs: 100)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let leaves = 1024
+        let started = Date()
+        let root = try await client.submitGraph { graph in
+            var level = try (0..<leaves).map { try graph.add(StandardFunctions.inc, $0) }
+            while level.count > 1 {
+                level = try stride(from: 0, to: level.count, by: 2).map {
+                    try graph.add(StandardFunctions.add, level[$0], level[$0 + 1])
+                }
+            }
+            return level[0]
+        }
+        _ = try await cluster.waitForInfo(client, "w1 finished 100 tasks") { info in
+            (info.workers.first { $0.name == "w1" }?.tasksCompleted ?? 0) >= 100
+        }
+        let pendingAtKill = root.status == .pending
+        cluster.workers["w1"]!.signal(SIGKILL)
+        let killedAfter = Date().timeIntervalSince(started)
+        #expect(try await root.result(timeout: .seconds(40)) == leaves * (leaves + 1) / 2)
+        #expect(pendingAtKill, "the kill came mid-graph (after \(killedAfter) s)")
+        let info = try await cluster.waitForInfo(client, "w1 expired") { $0.workers.count == 2 }
+        #expect(info.workers.map(\.name) == ["w0", "w2"])
+    }
+}
