@@ -46,6 +46,11 @@ public struct Interval: Hashable, Sendable, Comparable, CustomStringConvertible 
     public var description: String { "\(seconds)s" }
     /// Orders lengths.
     public static func < (lhs: Interval, rhs: Interval) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+    /// The sum of two lengths (saturating).
+    public static func + (lhs: Interval, rhs: Interval) -> Interval {
+        let (sum, overflow) = lhs.nanoseconds.addingReportingOverflow(rhs.nanoseconds)
+        return Interval(nanoseconds: overflow ? .max : sum)
+    }
     /// `count` times the length.
     public static func * (lhs: Interval, rhs: UInt64) -> Interval {
         let (product, overflow) = lhs.nanoseconds.multipliedReportingOverflow(by: rhs)

@@ -55,6 +55,7 @@ extension SchedulerState {
             actions.append(.toWorker(routing, .error(ProtocolViolation(.unexpected, "'register' from a registered worker"))))
             return
         }
+        if expiredRoutings.remove(routing) != nil { revived.insert(routing) }
         workers[registration.name] = WorkerRecord(
             id: registration.name, routing: routing, address: registration.address, nthreads: registration.nthreads,
             functions: Set(registration.functions),
@@ -186,17 +187,18 @@ extension SchedulerState {
                 continue
             }
             let task = tasks[key]!
-            task.suspects.append(id)
-            guard task.suspects.count > config.allowedFailures else {
+            task.suspects.append((id, worker.routing))
+            let dead = task.suspects.filter { !revived.contains($0.routing) }
+            guard dead.count > config.allowedFailures else {
                 reschedule(key, tellWorker: false)
                 continue
             }
-            let names = task.suspects.map(\.rawValue).joined(separator: ", ")
+            let names = dead.map(\.worker.rawValue).joined(separator: ", ")
             err(
                 key,
                 RemoteError(
                     typeName: "KilledWorker",
-                    message: "the task was processing on \(task.suspects.count) workers that died (\(names)); "
+                    message: "the task was processing on \(dead.count) workers that died (\(names)); "
                         + "allowed failures: \(config.allowedFailures)",
                     key: key, function: task.spec.function, worker: id))
         }
@@ -206,7 +208,10 @@ extension SchedulerState {
         let expired = workers.values.filter { worker in
             now - worker.lastSeen > worker.heartbeatInterval * config.heartbeatLiveness
         }
-        for worker in expired.sorted(by: { $0.id < $1.id }) { removeWorker(worker.id, died: true) }
+        for worker in expired.sorted(by: { $0.id < $1.id }) {
+            expiredRoutings.insert(worker.routing)
+            removeWorker(worker.id, died: true)
+        }
         let gone = clients.filter { now - $0.value.lastSeen > config.clientTimeout }.keys.sorted()
         for client in gone { removeClient(client) }
         if queuedCount > 0 { for worker in workers.keys.sorted() { fillFromQueue(worker) } }

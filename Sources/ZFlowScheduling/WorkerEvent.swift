@@ -24,6 +24,8 @@ public enum WorkerEvent: Equatable, Sendable {
     case stealRequest(TaskKey, RunID, now: Instant)
     /// Memory is full (true: start no new task) or has room again (false).
     case paused(Bool, now: Instant)
+    /// The scheduler forgot this worker (it expired, or the scheduler restarted): every assignment is void.
+    case forgotten(now: Instant)
     /// The scheduler wants copies of these results here (`acquire-replicas`).
     case acquireReplicas([DependencyLocation], now: Instant)
     /// Time passed; fetches past their deadline fail.
@@ -69,8 +71,13 @@ public struct WorkerConfig: Equatable, Sendable {
     public var pushLimit: UInt64 = 0
     /// At most this many `get-data` requests in flight at once.
     public var maxFetchesInFlight: Int = 4
-    /// A fetch not answered within this time fails, and the next holder is tried.
+    /// The longest a fetch may go unanswered before it fails and the next holder is tried.
     public var fetchTimeout: Interval = .seconds(10)
+    /// A fetch of small keys fails after this; larger ones get `bytes / fetchMinimumBandwidth` more (up to
+    /// `fetchTimeout`), so a dead peer holding small inputs is given up on quickly.
+    public var fetchResponseTime: Interval = .seconds(5)
+    /// The slowest transfer rate (bytes/s) a live peer is assumed to manage, for fetch deadlines.
+    public var fetchMinimumBandwidth: Double = 20e6
     /// Abstract resources this worker offers; a task needing some starts only while they are free.
     public var resources: Resources = [:]
 

@@ -69,7 +69,7 @@ public struct WorkerState: Sendable {
     /// Invariant: `executing.count + abandoned.count` never exceeds `config.maximumExecutionSlots`.
     public internal(set) var abandoned: Set<RunID> = []
     /// Fetch requests in flight by peer, with their deadline.
-    public internal(set) var inFlight: [PeerAddress: (keys: [TaskKey], deadline: Instant)] = [:]
+    public internal(set) var inFlight: [PeerAddress: (keys: [TaskKey], deadline: Instant, sent: Instant)] = [:]
 
     /// Moving average of measured run times, for the adaptive dispatch depth.
     public internal(set) var averageRunTime: Interval?
@@ -134,6 +134,9 @@ public struct WorkerState: Sendable {
         case .paused(let paused, let now):
             self.now = now
             isPaused = paused
+        case .forgotten(let now):
+            self.now = now
+            onForgotten()
         case .acquireReplicas(let locations, let now):
             self.now = now
             onAcquireReplicas(locations)
@@ -268,9 +271,7 @@ public struct WorkerState: Sendable {
 
     mutating func onFetched(_ peer: PeerAddress, found: [KeySize], missing: [TaskKey]) {
         if let request = inFlight[peer] {
-            // Sent `fetchTimeout` before its deadline.
-            let elapsed = Double(config.fetchTimeout.nanoseconds) - Double((request.deadline - now).nanoseconds)
-            measureBandwidth(bytes: found.reduce(0) { $0 + $1.nbytes }, seconds: elapsed / 1e9)
+            measureBandwidth(bytes: found.reduce(0) { $0 + $1.nbytes }, seconds: (now - request.sent).seconds)
         }
         // Replies carry no request id: a late reply to a request that timed out may arrive while a newer request
         // to the same peer is in flight. Only the keys a reply answers leave the in-flight request; the others
@@ -297,6 +298,19 @@ public struct WorkerState: Sendable {
             actions.append(.send(.missingData(key: key, holder: peer)))
             let untried = tasks[key]!.holders.filter { !tasks[key]!.tried.contains($0) }
             setFetchStatus(key, untried.isEmpty ? .missing : .fetch)
+        }
+    }
+
+    /// Drops every task and fetch the scheduler no longer counts on after forgetting this worker: it
+    /// reassigned them when the worker expired, so keeping them would run work twice or wait on inputs that
+    /// no longer come. Results in memory stay (`register` reports them in `held`).
+    mutating func onForgotten() {
+        for key in tasks.keys.sorted() where tasks[key].map({ $0.status != .memory }) ?? false {
+            onFreeKey(key)
+        }
+        for key in tasks.keys.sorted() {
+            tasks[key]?.assignment = nil
+            tasks[key]?.dependents = []
         }
     }
 
@@ -403,7 +417,10 @@ public struct WorkerState: Sendable {
         for peer in peerOrder {
             let keys = batches[peer]!
             for key in keys { setFetchStatus(key, .flight) }
-            inFlight[peer] = (keys, now + config.fetchTimeout)
+            // A dead or stuck peer is given up on soon for small keys, later for large ones.
+            let bytes = keys.reduce(0.0) { $0 + Double(tasks[$1]!.nbytes) }
+            let allowed = min(config.fetchTimeout, config.fetchResponseTime + .seconds(bytes / config.fetchMinimumBandwidth))
+            inFlight[peer] = (keys, now + allowed, now)
             actions.append(.fetch(keys, from: peer))
         }
     }

@@ -155,6 +155,10 @@ struct ClusterTests {
         #expect(try await total.result(timeout: .seconds(20)) == 10)
         let custom = try await client.submit(inc, 5, key: "my-key")
         #expect(custom.key == "my-key")
+        // Both workers idle first (as the scheduler sees them, which may be after the pushed result arrives
+        // here), so the two sleeps run side by side: placement breaks a tie by name.
+        #expect(try await custom.result(timeout: .seconds(20)) == 6)
+        _ = try await cluster.waitForInfo(client, "both workers idle") { $0.workers.allSatisfy { $0.processing == 0 } }
         let sleeps = [
             try await client.submit(StandardFunctions.sleep, 0.3),
             try await client.submit(StandardFunctions.sleep, 0.01),

@@ -338,3 +338,48 @@ struct WorkerReplicaTests {
         #expect(asked == [.send(.addKeys([KeySize(key: "x", nbytes: 16)]))])
     }
 }
+
+// MARK: - Fetch deadlines
+
+@Suite("Worker scheduling: fetch deadlines")
+struct WorkerFetchDeadlineTests {
+    /// A fetch of an empty key from a dead peer fails after `fetchResponseTime` (5 s), not the full
+    /// `fetchTimeout`; a 200 MB key gets 10 s more at the assumed 20 MB/s.
+    @Test func deadlinesGrowWithTheBytesFetched() {
+        var config = WorkerConfig(nthreads: 1)
+        config.fetchTimeout = .seconds(30)
+        var h = WorkerHarness(config: config)
+        h.computeTask(assignment("small", run: 1, deps: [.dummy("s", nbytes: 0, holders: [peerA])]))
+        h.computeTask(assignment("large", run: 2, deps: [.dummy("l", nbytes: 200_000_000, holders: [peerB])]))
+        #expect(h.state.inFlight[peerA]?.deadline == Instant(nanoseconds: 5_000_000_000))
+        #expect(h.state.inFlight[peerB]?.deadline == Instant(nanoseconds: 15_000_000_000))
+        h.now = Instant(nanoseconds: 5_000_000_000)
+        let late = h.handle(.tick(now: h.now))
+        #expect(late.contains(.send(.missingData(key: "s", holder: peerA))))
+        #expect(h.state.inFlight[peerB] != nil, "the large fetch still has time")
+    }
+}
+
+// MARK: - Forgotten by the scheduler
+
+@Suite("Worker scheduling: forgotten by the scheduler")
+struct WorkerForgottenTests {
+    /// After an expiry the scheduler has reassigned everything: the worker abandons its running task, drops
+    /// queued and waiting ones and their fetches, and keeps only its results (which it reports when it
+    /// registers again).
+    @Test func aForgottenWorkerKeepsOnlyItsResults() {
+        var h = WorkerHarness(config: WorkerConfig(nthreads: 1, dispatchDepth: 1))
+        h.computeTask(assignment("done", run: 1))
+        h.executed("done", run: 1, success(16))
+        #expect(executed(h.computeTask(assignment("running", run: 2))) == ["running"])
+        h.computeTask(assignment("queued", run: 3))
+        h.computeTask(assignment("waiting", run: 4, deps: [.dummy("input", holders: [peerA])]))
+        let actions = h.handle(.forgotten(now: h.now))
+        #expect(actions.contains(.abandon("running", RunID(2))))
+        #expect(h.state.tasks.keys.sorted() == ["done"])
+        #expect(h.state.held == [KeySize(key: "done", nbytes: 16)])
+        #expect(h.state.readyQueue.isEmpty && h.state.toFetch.isEmpty)
+        let late = h.executed("running", run: 2, success())
+        #expect(late == [.dropResult("running", RunID(2))], "the abandoned run's result is dropped")
+    }
+}

@@ -227,9 +227,11 @@ struct WorkerStateTests {
     }
 
     @Test func fetchTimesOutOnTick() {
-        var h = WorkerHarness()
-        let y = TaskAssignment.dummy("y", run: 1, deps: [.dummy("x", holders: [peerA, peerB])])
-        h.computeTask(y)  // at 0; the deadline is 10 s later
+        var config = WorkerConfig(nthreads: 1)
+        config.fetchResponseTime = .seconds(10)
+        var h = WorkerHarness(config: config)
+        let y = TaskAssignment.dummy("y", run: 1, deps: [.dummy("x", nbytes: 0, holders: [peerA, peerB])])
+        h.computeTask(y)  // at 0; the deadline is 10 s later (no bytes to add time for)
         h.now = .ms(9_999)
         #expect(h.tick() == [])
         h.now = .ms(10_000)

@@ -125,7 +125,8 @@ private struct WorkerLoop {
     var peerSockets: [PeerAddress: ZMQSocket] = [:]
     var lastSentToScheduler = Instant.zero
     var metrics = WorkerMetrics()
-    var reportedMetrics = WorkerMetrics()
+    /// The metrics last reported to the current registration; nil: none yet (so the next heartbeat sends them).
+    var reportedMetrics: WorkerMetrics?
     /// True from sending `register` until `registered` arrives: further 310 errors then need no new `register`.
     var registering = true
     /// When `register` was last sent; it is sent again when no answer came within a few heartbeat intervals.
@@ -288,6 +289,8 @@ private struct WorkerLoop {
                 switch result {
                 case .success(.registered):
                     registering = false
+                    // A new registration starts a new record on the scheduler: report the metrics again.
+                    reportedMetrics = nil
                     logger.info("registered with \(options.scheduler) as '\(options.name)'")
                 case .success(.computeTask(let assignment)):
                     perform(state.handle(.computeTask(assignment, now: now)))
@@ -304,6 +307,7 @@ private struct WorkerLoop {
                     if violation.code == .unknownWorker {
                         guard !registering else { continue }
                         logger.warning("the scheduler does not know this worker; registering again")
+                        perform(state.handle(.forgotten(now: MonotonicClock.now())))
                         registering = true
                         registerSent = MonotonicClock.now()
                         toScheduler.add(WorkerToScheduler.register(registration))
