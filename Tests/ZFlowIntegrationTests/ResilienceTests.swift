@@ -154,7 +154,7 @@ struct RetirementTests {
 @Suite("Killing a worker mid-graph", .serialized)
 struct MidGraphKillTests {
     /// An 8,191-task tree reduction on three workers (large enough to be mid-way when the kill comes, even on a
-    /// loaded machine); w1 is SIGKILLed once it has finished 100 tasks. Its running and queued tasks are rerun
+    /// loaded machine); w1 is SIGKILLed once 500 results are in memory. Its running and queued tasks are rerun
     /// elsewhere, results only it held are recomputed, and the sum is right.
     @Test(.timeLimit(.minutes(1)))
     func killingAWorkerMidTreeStillGivesTheRightSum() async throws {
@@ -172,9 +172,7 @@ struct MidGraphKillTests {
             }
             return level[0]
         }
-        _ = try await cluster.waitForInfo(client, "w1 finished 100 tasks") { info in
-            (info.workers.first { $0.name == "w1" }?.tasksCompleted ?? 0) >= 100
-        }
+        _ = try await cluster.waitForInfo(client, "500 results in memory") { info in (info.taskCounts["memory"] ?? 0) >= 500 }
         let pendingAtKill = root.status == .pending
         cluster.workers["w1"]!.signal(SIGKILL)
         let killedAfter = Date().timeIntervalSince(started)
@@ -187,5 +185,48 @@ struct MidGraphKillTests {
         #expect(pendingAtKill, "the kill came mid-graph (after \(killedAfter) s)")
         let info = try await cluster.waitForInfo(client, "w1 expired") { $0.workers.count == 2 }
         #expect(info.workers.map(\.name) == ["w0", "w2"])
+    }
+}
+
+/// A client whose fetch goes to a worker that hangs.
+@Suite("Client fetches from a hung holder", .serialized)
+struct HungHolderFetchTests {
+    /// x lives only on w1; w1 is SIGSTOPped and the client asks for x at once, so its get-data goes to w1 and
+    /// is never answered. After the fetch deadline the client asks the scheduler where x is now (recomputed on
+    /// w0 after w1 expired) and gets it from there.
+    @Test(.timeLimit(.minutes(1)))
+    func aFetchFromAHungHolderIsRetriedWhereTheSchedulerSays() async throws {
+        let cluster = try await TestCluster(workers: 2, threads: 1, heartbeatMs: 100)
+        defer {
+            cluster.workers["w1"]?.signal(SIGCONT)
+            cluster.shutdown()
+        }
+        let client = try await cluster.client()
+        let x = try await client.submit(StandardFunctions.bytes, 1 << 20, workers: ["w1"], allowOtherWorkers: true)
+        _ = try await client.wait([x], timeout: .seconds(20))
+        cluster.workers["w1"]!.signal(SIGSTOP)
+        #expect(Self.waitUntilStopped(cluster.workers["w1"]!.pid, timeout: 5), "w1 is stopped before the fetch")
+        let started = Date()
+        let value = try await x.result(timeout: .seconds(40))
+        #expect(value.count == 1 << 20)
+        let waited = Date().timeIntervalSince(started)
+        let info = try await client.schedulerInfo(whoHas: [x.key])
+        #expect(
+            info.whoHas[x.key.rawValue] == ["w0"],
+            "recomputed on w0 after w1 expired (waited \(waited) s; workers \(info.workers.map { ($0.name, $0.tasksCompleted) }))")
+    }
+
+    /// Polls /proc until the process is in state T (stopped), for at most `timeout` seconds.
+    static func waitUntilStopped(_ pid: Int32, timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while Date() < deadline {
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")"), stat[stat.index(close, offsetBy: 2)] == "T"
+            {
+                return true
+            }
+            usleep(5_000)
+        }
+        return false
     }
 }

@@ -8,7 +8,7 @@ import ZFlowZMQ
 /// Where one key stands, as the scheduler last told this client.
 enum KeyStatus: Sendable {
     case pending
-    case finished(holders: [PeerAddress])
+    case finished(holders: [PeerAddress], nbytes: UInt64)
     case erred(RemoteError)
     case cancelled
 }
@@ -141,12 +141,18 @@ private struct ClientLoopState {
     struct Fetch {
         var remaining: Set<TaskKey>
         var results: [TaskKey: Payload] = [:]
-        /// When to give up on the holders: peer sockets have no heartbeats.
-        let deadline: Instant
+        /// When to stop waiting for the holders asked: peer sockets have no heartbeats.
+        var deadline: Instant
+        /// Times the scheduler was asked where keys that a holder did not give are now.
+        var retries = 0
         let completion: @Sendable (Result<[TaskKey: Payload], Error>) -> Void
     }
-    /// How long a `get-data` may go unanswered before the fetch fails.
-    static let fetchTimeout = Interval.seconds(60)
+    /// Times a fetch asks the scheduler again (`who-has`) for keys a holder did not give, before it fails.
+    static let fetchRetries = 3
+    /// How long a `get-data` may go unanswered: 5 s plus the bytes at 20 MB/s, at most 120 s (as workers do).
+    static func fetchTimeout(bytes: UInt64) -> Interval {
+        min(.seconds(120), .seconds(5) + .seconds(Double(bytes) / 20e6))
+    }
     enum PendingReply {
         case fetch(Int)
         case put(@Sendable (Result<Void, Error>) -> Void)
@@ -171,6 +177,8 @@ private struct ClientLoopState {
     var fetches: [Int: Fetch] = [:]
     /// Requests answered by `registered` or `info-reply`, in the order they were sent.
     var infoRequests: [@Sendable (Result<SchedulerToClient, Error>) -> Void] = []
+    /// Fetches waiting for a `who-has-reply`, in the order the `who-has` ops were sent.
+    var whoHasRequests: [Int] = []
     /// True from sending `register-client` until the scheduler answers it.
     var registering = false
     var releases: [TaskKey] = []
@@ -335,10 +343,7 @@ private struct ClientLoopState {
             finish(waiter.then, .failure(ClientError.timedOut(seconds: (deadline - waiter.started).seconds)))
         }
         for (id, fetch) in fetches where fetch.deadline <= now {
-            fetches.removeValue(forKey: id)
-            let key = fetch.remaining.first ?? TaskKey("?")
-            fetch.completion(
-                .failure(ClientError.dataUnavailable(key, reason: "its holder did not answer within \(Self.fetchTimeout.seconds) s")))
+            retryFetch(id, keys: Array(fetch.remaining), reason: "its holder did not answer in time")
         }
     }
 
@@ -375,7 +380,7 @@ private struct ClientLoopState {
                 results[key] = payload
                 continue
             }
-            guard case .finished(let holders)? = statuses[key], let holder = holders.first else {
+            guard case .finished(let holders, _)? = statuses[key], let holder = holders.first else {
                 completion(.failure(ClientError.dataUnavailable(key, reason: "the task has not finished")))
                 return
             }
@@ -389,18 +394,62 @@ private struct ClientLoopState {
         let id = nextID
         nextID += 1
         fetches[id] = Fetch(
-            remaining: Set(byPeer.values.joined()), results: results, deadline: MonotonicClock.now() + Self.fetchTimeout,
-            completion: completion)
+            remaining: Set(byPeer.values.joined()), results: results, deadline: MonotonicClock.now(), completion: completion)
+        request(id, byPeer: byPeer, order: order)
+    }
+
+    /// Sends one `get-data` per holder for fetch `id`, and sets its deadline by the bytes asked for.
+    mutating func request(_ id: Int, byPeer: [PeerAddress: [TaskKey]], order: [PeerAddress]) {
+        var bytes: UInt64 = 0
+        for keys in byPeer.values {
+            for key in keys { if case .finished(_, let nbytes)? = statuses[key] { bytes += nbytes } }
+        }
+        fetches[id]?.deadline = MonotonicClock.now() + Self.fetchTimeout(bytes: bytes)
         for peer in order {
             do {
                 try send(PeerRequest.getData(byPeer[peer]!), to: peer)
                 pendingReplies[peer, default: []].append(.fetch(id))
             } catch {
-                fetches.removeValue(forKey: id)
-                completion(.failure(ClientError.dataUnavailable(byPeer[peer]![0], reason: "cannot reach \(peer): \(error)")))
-                return
+                retryFetch(id, keys: byPeer[peer]!, reason: "cannot reach \(peer): \(error)")
             }
         }
+    }
+
+    /// Asks the scheduler where `keys` are now (a holder did not give them: it died, left or was slow), or
+    /// fails the fetch once it has asked `fetchRetries` times.
+    mutating func retryFetch(_ id: Int, keys: [TaskKey], reason: String) {
+        guard var fetch = fetches[id] else { return }
+        guard fetch.retries < Self.fetchRetries, !keys.isEmpty else {
+            fetches.removeValue(forKey: id)
+            fetch.completion(.failure(ClientError.dataUnavailable(keys.first ?? TaskKey("?"), reason: reason)))
+            return
+        }
+        fetch.retries += 1
+        // Until the answer comes, the deadline is the scheduler's to meet.
+        fetch.deadline = MonotonicClock.now() + Self.fetchTimeout(bytes: 0)
+        fetches[id] = fetch
+        whoHasRequests.append(id)
+        outbox.add(ClientToScheduler.whoHas(keys.sorted()))
+    }
+
+    /// The scheduler's answer for a retried fetch: ask the holders it names; a key nobody holds now fails it.
+    mutating func resumeFetch(_ holders: [TaskKey: [PeerAddress]]) {
+        guard !whoHasRequests.isEmpty else { return }
+        let id = whoHasRequests.removeFirst()
+        guard let fetch = fetches[id] else { return }
+        var byPeer: [PeerAddress: [TaskKey]] = [:]
+        var order: [PeerAddress] = []
+        for key in holders.keys.sorted() where fetch.remaining.contains(key) {
+            guard let holder = holders[key]?.first else {
+                fetches.removeValue(forKey: id)
+                fetch.completion(.failure(ClientError.dataUnavailable(key, reason: "no worker holds it now")))
+                return
+            }
+            if case .finished(_, let nbytes)? = statuses[key] { statuses[key] = .finished(holders: holders[key]!, nbytes: nbytes) }
+            if byPeer[holder] == nil { order.append(holder) }
+            byPeer[holder, default: []].append(key)
+        }
+        request(id, byPeer: byPeer, order: order)
     }
 
     /// The socket to a worker's peer ROUTER, opened on first use with this client's identity.
@@ -446,7 +495,7 @@ private struct ClientLoopState {
     mutating func acceptPush(_ item: KeyedPayload, from peer: PeerAddress) {
         guard statuses[item.key] != nil else { return }
         pushed[item.key] = item.payload
-        settle(item.key, .finished(holders: [peer]))
+        settle(item.key, .finished(holders: [peer], nbytes: UInt64(item.payload.count)))
     }
 
     /// Completes the request a peer's reply answers.
@@ -458,19 +507,17 @@ private struct ClientLoopState {
             completion(.failure(ClientError.codec("worker \(peer) refused put-data: \(reply)")))
         case (.fetch(let id), .success(.data(let found, let missing))):
             guard var fetch = fetches.removeValue(forKey: id) else { return }
-            if let key = missing.first {
-                fetch.completion(.failure(ClientError.dataUnavailable(key, reason: "worker \(peer) no longer holds it")))
-                return
-            }
             for item in found {
                 fetch.results[item.key] = item.payload
                 fetch.remaining.remove(item.key)
             }
             if fetch.remaining.isEmpty {
                 fetch.completion(.success(fetch.results))
-            } else {
-                fetches[id] = fetch
+                return
             }
+            fetches[id] = fetch
+            let gone = missing.filter { fetch.remaining.contains($0) }
+            if !gone.isEmpty { retryFetch(id, keys: gone, reason: "worker \(peer) no longer holds it") }
         case (.fetch(let id), _):
             guard let fetch = fetches.removeValue(forKey: id) else { return }
             fetch.completion(.failure(ClientError.codec("bad reply from \(peer) to get-data: \(reply)")))
@@ -502,14 +549,14 @@ private struct ClientLoopState {
         case .registered:
             registering = false
             if !infoRequests.isEmpty { infoRequests.removeFirst()(.success(message)) }
-        case .taskFinished(let key, _, let holders):
-            settle(key, .finished(holders: holders))
+        case .taskFinished(let key, let nbytes, let holders):
+            settle(key, .finished(holders: holders, nbytes: nbytes))
         case .taskErred(let key, let error):
             settle(key, .erred(error))
         case .taskCancelled(let key):
             settle(key, .cancelled)
-        case .whoHas:
-            logger.warning("unexpected who-has-reply: this client sends no who-has")
+        case .whoHas(let holders):
+            resumeFetch(holders)
         case .info:
             if !infoRequests.isEmpty { infoRequests.removeFirst()(.success(message)) }
         case .error(let violation):
