@@ -12,6 +12,9 @@ public enum ErrorCode: Int, Hashable, Sendable, CaseIterable {
     case nameTaken = 504
     /// The scheduler does not know this worker (it expired or the scheduler restarted): register again.
     case unknownWorker = 310
+    /// The scheduler does not know this client (it was silent past the client timeout, or the scheduler
+    /// restarted): its futures were released.
+    case unknownClient = 311
 }
 
 /// A peer broke the protocol: what it sent and why it was refused.

@@ -24,7 +24,13 @@ extension SchedulerState {
         }
         guard clients[client] != nil else {
             actions.append(
-                .toClient(client, .error(ProtocolViolation(.unexpected, "'\(message.op)' before 'register-client'"))))
+                .toClient(
+                    client,
+                    .error(
+                        ProtocolViolation(
+                            .unknownClient,
+                            "'\(message.op)' from a client the scheduler does not know (never registered, silent for longer than the client timeout, or the scheduler restarted)"
+                        ))))
             return
         }
         clients[client]!.lastSeen = now

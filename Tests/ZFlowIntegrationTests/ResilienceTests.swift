@@ -230,3 +230,53 @@ struct HungHolderFetchTests {
         return false
     }
 }
+
+/// A client that goes silent: within the scheduler's client timeout it keeps its futures; past it, they are
+/// released and the client fails with a precise error instead of waiting forever.
+@Suite("Clients that go silent", .serialized)
+struct SilentClientTests {
+    /// Runs `zflow submit sleep SECONDS` as a child process, stops it with SIGSTOP for `pause` seconds while
+    /// its task runs, and returns its exit status and standard error.
+    static func submitPausing(_ cluster: TestCluster, sleep seconds: String, pause: Double) async throws -> (Int32?, String) {
+        let observer = try await cluster.client()
+        defer { observer.close() }
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("zflow-silent-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: errors) }
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let process = Process()
+        process.executableURL = TestCluster.executable("zflow")
+        process.arguments = ["submit", "--scheduler", cluster.address, "--timeout", "20", "sleep", seconds]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        _ = try await cluster.waitForInfo(observer, "its task runs") { $0.workers.first?.processing == 1 }
+        kill(process.processIdentifier, SIGSTOP)
+        usleep(UInt32(pause * 1_000_000))  // the silence under test, not a wait for an event
+        kill(process.processIdentifier, SIGCONT)
+        let deadline = Date(timeIntervalSinceNow: 20)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        let text = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        return (process.isRunning ? nil : process.terminationStatus, text)
+    }
+
+    /// Silent for 0.5 s of a 3 s grace period: the client keeps its future and gets the result.
+    @Test(.timeLimit(.minutes(1)))
+    func aClientSilentWithinTheGracePeriodKeepsItsFutures() async throws {
+        let cluster = try await TestCluster(workers: 1, schedulerArguments: ["--client-timeout", "3"])
+        defer { cluster.shutdown() }
+        let (status, errors) = try await Self.submitPausing(cluster, sleep: "1.5", pause: 0.5)
+        #expect(status == 0, "\(errors)")
+    }
+
+    /// Silent for 2.5 s with a 1 s timeout: its futures are released, and when it resumes it fails at once
+    /// with an error saying so.
+    @Test(.timeLimit(.minutes(1)))
+    func aClientSilentPastTheGracePeriodFailsWithAClearError() async throws {
+        let cluster = try await TestCluster(workers: 1, schedulerArguments: ["--client-timeout", "1"])
+        defer { cluster.shutdown() }
+        let (status, errors) = try await Self.submitPausing(cluster, sleep: "5", pause: 2.5)
+        #expect(status != nil && status != 0, "it ends, with a failure")
+        #expect(errors.contains("no longer knows this client"), "\(errors)")
+    }
+}

@@ -11,11 +11,12 @@ final class TestCluster: @unchecked Sendable {
     var workers: [String: ChildProcess] = [:]
     let address: String
 
-    /// Starts a scheduler and `workers` workers named w0, w1, … with `threads` threads each.
-    init(workers count: Int = 2, threads: Int = 1, heartbeatMs: Int = 200) async throws {
+    /// Starts a scheduler (with `schedulerArguments` added) and `workers` workers named w0, w1, … with
+    /// `threads` threads each.
+    init(workers count: Int = 2, threads: Int = 1, heartbeatMs: Int = 200, schedulerArguments: [String] = []) async throws {
         scheduler = try ChildProcess(
             executable: Self.executable("zflow-scheduler"),
-            arguments: ["--port", "0", "--host", "127.0.0.1", "--exit-with-stdin"], quiet: true)
+            arguments: ["--port", "0", "--host", "127.0.0.1", "--exit-with-stdin"] + schedulerArguments, quiet: true)
         guard let line = scheduler.waitForLine(containing: "listening on", timeout: 20),
             let endpoint = line.split(separator: " ").last
         else {

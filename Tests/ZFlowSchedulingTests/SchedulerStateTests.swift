@@ -80,10 +80,10 @@ struct SchedulerStateTests {
         #expect(late.map(\.ignoringErrorText) == [.toWorker(.worker(w1), .error(.code(.unknownWorker)))])
     }
 
-    @Test func clientOperationBeforeRegisterClientGets502() {
+    @Test func clientOperationBeforeRegisterClientGets311() {
         var h = cluster([w1])
         let actions = h.fromClient(c2, .submit([.dummy("a")]))
-        #expect(actions.map(\.ignoringErrorText) == [.toClient(c2, .error(.code(.unexpected)))])
+        #expect(actions.map(\.ignoringErrorText) == [.toClient(c2, .error(.code(.unknownClient)))])
         #expect(h.state.tasks.isEmpty)
     }
 

@@ -17,6 +17,9 @@ public enum ClientError: Error, Hashable, Sendable, CustomStringConvertible {
     case refused(ProtocolViolation)
     /// The client was closed.
     case closed
+    /// The scheduler no longer knows this client (it was silent longer than the scheduler's client timeout,
+    /// or the scheduler restarted): its futures were released.
+    case forgotten
     /// A value could not be encoded as an argument or decoded as a result.
     case codec(String)
 
@@ -30,6 +33,8 @@ public enum ClientError: Error, Hashable, Sendable, CustomStringConvertible {
         case .dataUnavailable(let key, let reason): return "result of '\(key)' is unavailable: \(reason)"
         case .refused(let violation): return "the scheduler refused the request: \(violation)"
         case .closed: return "the client is closed"
+        case .forgotten:
+            return "the scheduler no longer knows this client (silent longer than its client timeout, or restarted); its futures were released"
         case .codec(let why): return why
         }
     }

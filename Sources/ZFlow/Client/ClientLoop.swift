@@ -181,6 +181,8 @@ private struct ClientLoopState {
     var whoHasRequests: [Int] = []
     /// True from sending `register-client` until the scheduler answers it.
     var registering = false
+    /// True once the scheduler answered 311: it released this client's futures.
+    var forgotten = false
     var releases: [TaskKey] = []
     var nextID = 0
     var lastSent = Instant.zero
@@ -244,6 +246,7 @@ private struct ClientLoopState {
         fetches.removeAll()
         for request in infoRequests { request(.failure(error)) }
         infoRequests.removeAll()
+        whoHasRequests.removeAll()
         for replies in pendingReplies.values {
             for case .put(let completion) in replies { completion(.failure(error)) }
         }
@@ -559,6 +562,17 @@ private struct ClientLoopState {
             resumeFetch(holders)
         case .info:
             if !infoRequests.isEmpty { infoRequests.removeFirst()(.success(message)) }
+        case .error(let violation) where violation.code == .unknownClient:
+            // Everything waited on is gone: fail it precisely rather than wait forever.
+            if !forgotten { logger.error("\(ClientError.forgotten)") }
+            forgotten = true
+            for (key, status) in statuses {
+                guard case .pending = status else { continue }
+                settle(
+                    key,
+                    .erred(RemoteError(typeName: "ClientForgotten", message: ClientError.forgotten.description, key: key)))
+            }
+            failAll(ClientError.forgotten)
         case .error(let violation):
             logger.error("the scheduler refused a request: \(violation)")
             if registering, !infoRequests.isEmpty {

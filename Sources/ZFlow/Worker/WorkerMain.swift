@@ -164,6 +164,10 @@ public struct SchedulerMain: ParsableCommand {
     @Option(help: "A task that was processing on more workers that died than this fails with KilledWorker.")
     var allowedFailures: Int = 3
 
+    /// Client grace period.
+    @Option(help: "Seconds a client may be silent (e.g. while its connection is down) before its futures are released.")
+    var clientTimeout: Double = 60
+
     /// Queuing.
     @Option(help: "Root tasks a worker holds per thread before the rest wait here (inf: no queuing).")
     var saturation: Double = 1.25
@@ -180,6 +184,7 @@ public struct SchedulerMain: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
         guard heartbeatLiveness >= 1 else { throw ValidationError("--heartbeat-liveness must be at least 1") }
         guard allowedFailures >= 0 else { throw ValidationError("--allowed-failures must be at least 0") }
+        guard clientTimeout > 0, clientTimeout.isFinite else { throw ValidationError("--client-timeout must be positive") }
         guard saturation > 0, !saturation.isNaN else { throw ValidationError("--saturation must be positive") }
     }
 
@@ -198,6 +203,7 @@ public struct SchedulerMain: ParsableCommand {
         options.port = port
         options.state.heartbeatLiveness = heartbeatLiveness
         options.state.allowedFailures = allowedFailures
+        options.state.clientTimeout = .seconds(clientTimeout)
         options.state.saturation = saturation
         let server = SchedulerServer(options: options)
         let endpoint = try startOrExit("zflow-scheduler: cannot listen on tcp://\(host):\(port)") { try server.start() }
