@@ -6,6 +6,8 @@ public enum WorkerExit: Equatable, Sendable {
     case exited(Int32)
     /// A signal killed it (SIGKILL from the kernel's OOM killer or an operator, SIGSEGV, …).
     case signalled(Int32)
+    /// The nanny stopped it because its memory passed the terminate threshold.
+    case overMemory
 }
 
 /// What the nanny does after its worker ended.

@@ -77,6 +77,21 @@ struct ResilienceTests {
         #expect(info.workers.map(\.name) == ["w0"])
     }
 
+    /// With `--memory-limit 64MiB`, a worker whose process grows past 95 % of it (a 96 MiB result) is
+    /// restarted by its nanny.
+    @Test(.timeLimit(.minutes(1)))
+    func theNannyRestartsAWorkerOverItsMemoryLimit() async throws {
+        let cluster = try await TestCluster(workers: 0)
+        defer { cluster.shutdown() }
+        try cluster.startWorker(name: "w0", heartbeatMs: 100, extra: ["--nanny", "--memory-limit", "64MiB"])
+        let nanny = cluster.workers["w0"]!
+        let first = try #require(nanny.waitForLine(containing: "(restart 0)", timeout: 20))
+        let client = try await cluster.client()
+        _ = try await client.submit(StandardFunctions.bytes, 96 << 20)
+        let second = try #require(nanny.waitForLine(containing: "(restart 1)", timeout: 30))
+        #expect(Self.pid(in: second) != Self.pid(in: first))
+    }
+
     /// The pid in a nanny line `… worker pid PID started …`.
     static func pid(in line: String) -> Int32? {
         let words = line.split(separator: " ")

@@ -16,6 +16,8 @@ struct Nanny {
     var policy: NannyPolicy
     /// Whether the nanny itself stops when its standard input closes.
     let exitWithStdin: Bool
+    /// The worker's process memory (resident set) above which the nanny restarts it; nil: no limit.
+    let terminateBytes: UInt64?
 
     /// Supervises until the worker stops cleanly, the nanny is stopped, or the policy gives up; returns the
     /// nanny's exit status.
@@ -38,12 +40,15 @@ struct Nanny {
             }
             Self.say("worker pid \(child.pid) started (restart \(restart))", toStandardOutput: true)
             let started = MonotonicClock.now()
+            let overMemory = watchMemory(of: child, control: control)
             child.process.waitUntilExit()
             control.watch(nil)
             if control.isStopping { return 0 }
             let exit: WorkerExit =
-                child.process.terminationReason == .uncaughtSignal
-                ? .signalled(child.process.terminationStatus) : .exited(child.process.terminationStatus)
+                overMemory
+                ? .overMemory
+                : child.process.terminationReason == .uncaughtSignal
+                    ? .signalled(child.process.terminationStatus) : .exited(child.process.terminationStatus)
             switch policy.decide(exit, uptime: MonotonicClock.now() - started) {
             case .giveUp(let status, let reason):
                 Self.say("worker pid \(child.pid) ended (\(exit)): \(reason)")
@@ -54,6 +59,24 @@ struct Nanny {
                 if control.sleep(delay.seconds) { return 0 }
             }
         }
+    }
+
+    /// Returns when the child has exited; kills it first (SIGTERM, then SIGKILL) if its resident memory
+    /// passes `terminateBytes`, checked every 100 ms, and then returns true.
+    private func watchMemory(of child: ChildProcess, control: NannyControl) -> Bool {
+        guard let limit = terminateBytes else { return false }
+        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        while child.process.isRunning && !control.isStopping {
+            if let statm = try? String(contentsOfFile: "/proc/\(child.pid)/statm", encoding: .utf8),
+                let pages = statm.split(separator: " ").dropFirst().first.flatMap({ UInt64($0) }), pages * pageSize > limit
+            {
+                Self.say("worker pid \(child.pid) uses \(pages * pageSize) bytes, over \(limit): restarting it")
+                child.terminate(grace: 2)
+                return true
+            }
+            if control.sleep(0.1) { return false }
+        }
+        return false
     }
 
     private static func say(_ text: String, toStandardOutput: Bool = false) {

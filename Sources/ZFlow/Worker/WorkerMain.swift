@@ -61,6 +61,10 @@ public struct WorkerMain: ParsableCommand {
     @Option(help: "Start no new tasks while results still in memory exceed this fraction of the limit.")
     var memoryPause: Double = 0.8
 
+    /// Terminate threshold.
+    @Option(help: "With --nanny: restart the worker when its process memory passes this fraction of the limit.")
+    var memoryTerminate: Double = 0.95
+
     /// Supervise the worker in a child process.
     @Flag(help: "Run the worker as a child process and restart it when it dies (doubling backoff from 0.5 s to 10 s).")
     var nanny = false
@@ -82,8 +86,10 @@ public struct WorkerMain: ParsableCommand {
         if let memoryLimit, MemoryLimit(parsing: memoryLimit) == nil {
             throw ValidationError("--memory-limit: expected e.g. 64MiB, 2GB, 8e9, 0.5 or none, got '\(memoryLimit)'")
         }
-        guard memoryTarget > 0, memoryTarget <= 1, memoryPause > 0, memoryPause <= 1 else {
-            throw ValidationError("--memory-target and --memory-pause must be in (0, 1]")
+        guard memoryTarget > 0, memoryTarget <= 1, memoryPause > 0, memoryPause <= 1, memoryTerminate > 0,
+            memoryTerminate <= 1
+        else {
+            throw ValidationError("--memory-target, --memory-pause and --memory-terminate must be in (0, 1]")
         }
         guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1") }
         guard scheduler.contains("://") else {
@@ -94,6 +100,14 @@ public struct WorkerMain: ParsableCommand {
         } catch {
             throw ValidationError("--resources: \(error)")
         }
+    }
+
+    /// `--memory-limit` in bytes (default: the machine's memory × nthreads / cores); nil for `none`.
+    var resolvedMemoryLimit: UInt64? {
+        let defaultShare = MemoryLimit.fraction(
+            min(1, Double(nthreads) / Double(max(ProcessInfo.processInfo.activeProcessorCount, 1))))
+        return (memoryLimit.flatMap(MemoryLimit.init(parsing:)) ?? defaultShare)
+            .bytes(physicalMemory: ProcessInfo.processInfo.physicalMemory)
     }
 
     nonisolated(unsafe) static var registry = FunctionRegistry()
@@ -112,7 +126,8 @@ public struct WorkerMain: ParsableCommand {
             let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             var supervisor = Nanny(
                 executable: executable, arguments: Nanny.workerArguments(Array(CommandLine.arguments.dropFirst())),
-                policy: NannyPolicy(maximumRestarts: maxRestarts), exitWithStdin: exitWithStdin)
+                policy: NannyPolicy(maximumRestarts: maxRestarts), exitWithStdin: exitWithStdin,
+                terminateBytes: resolvedMemoryLimit.map { UInt64(Double($0) * memoryTerminate) })
             let status = supervisor.run()
             if status != 0 { throw ExitCode(status) }
             return
@@ -122,10 +137,7 @@ public struct WorkerMain: ParsableCommand {
         options.host = host
         options.heartbeatInterval = .milliseconds(max(heartbeatMs, 10))
         options.resources = (try? Resources(parsing: resources)) ?? [:]
-        let physical = ProcessInfo.processInfo.physicalMemory
-        let defaultShare = MemoryLimit.fraction(
-            min(1, Double(nthreads) / Double(max(ProcessInfo.processInfo.activeProcessorCount, 1))))
-        options.memoryLimit = (memoryLimit.flatMap(MemoryLimit.init(parsing:)) ?? defaultShare).bytes(physicalMemory: physical)
+        options.memoryLimit = resolvedMemoryLimit
         options.memoryTarget = memoryTarget
         options.memoryPause = memoryPause
         options.localDirectory = localDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("zflow-\(getpid())") }
