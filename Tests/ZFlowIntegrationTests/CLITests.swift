@@ -245,7 +245,8 @@ struct WorkersViewTests {
         let cluster = try await TestCluster(workers: 1)
         defer { cluster.shutdown() }
         let client = try await cluster.client()
-        let sleeps = [try await client.submit(StandardFunctions.sleep, 1.5), try await client.submit(StandardFunctions.sleep, 1.5)]
+        // Long enough that neither ends while the view is read, even on a loaded machine; cancelled at the end.
+        let sleeps = [try await client.submit(StandardFunctions.sleep, 8), try await client.submit(StandardFunctions.sleep, 8)]
         _ = try await cluster.waitForInfo(client, "the worker reports one running and one queued") { info in
             info.workers.first?.metrics.running == 1 && info.workers.first?.metrics.queued == 1
         }
@@ -255,7 +256,7 @@ struct WorkersViewTests {
         #expect(lines.first?.contains("RUNNING") == true && lines.first?.contains("QUEUED") == true)
         let columns = lines.dropFirst().first?.split(separator: " ", omittingEmptySubsequences: true).map(String.init) ?? []
         #expect(columns.count >= 6 && columns[0] == "w0" && columns[3] == "2" && columns[4] == "1" && columns[5] == "1", "\(columns)")
-        _ = try await client.gather(sleeps, timeout: .seconds(20))
+        await client.cancel(sleeps)
     }
 }
 

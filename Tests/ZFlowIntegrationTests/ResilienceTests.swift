@@ -87,9 +87,10 @@ struct ResilienceTests {
         let nanny = cluster.workers["w0"]!
         let first = try #require(nanny.waitForLine(containing: "(restart 0)", timeout: 20))
         let client = try await cluster.client()
-        _ = try await client.submit(StandardFunctions.bytes, 96 << 20)
+        let big = try await client.submit(StandardFunctions.bytes, 96 << 20)
         let second = try #require(nanny.waitForLine(containing: "(restart 1)", timeout: 30))
         #expect(Self.pid(in: second) != Self.pid(in: first))
+        withExtendedLifetime(big) {}  // held until here, so the task is not released before it runs
     }
 
     /// The pid in a nanny line `… worker pid PID started …`.

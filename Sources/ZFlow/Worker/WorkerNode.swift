@@ -131,6 +131,9 @@ private struct WorkerLoop {
     var registering = true
     /// When `register` was last sent; it is sent again when no answer came within a few heartbeat intervals.
     var registerSent = Instant.zero
+    /// How long an unanswered `register` waits before it is sent again: 5 heartbeat intervals, doubling per
+    /// try up to 30 s (backoff while the scheduler is away); reset once registered.
+    var registerRetry = Interval(nanoseconds: 0)
     /// Set when the scheduler refused this worker for good; the loop then stops.
     var refusal: ProtocolViolation?
     /// Set when the scheduler retired this worker; the loop then unregisters and stops.
@@ -171,6 +174,7 @@ private struct WorkerLoop {
 
     mutating func run() {
         registerSent = MonotonicClock.now()
+        registerRetry = options.heartbeatInterval * 5
         toScheduler.add(WorkerToScheduler.register(registration))
         flush()
         let tickInterval = Interval.milliseconds(100)
@@ -223,8 +227,9 @@ private struct WorkerLoop {
     /// Sends a heartbeat (and changed metrics) when nothing went to the scheduler for one interval; called
     /// from the loop's tick and, during long batches, between operations, so a busy worker is not expired.
     mutating func heartbeatIfDue() {
-        if registering, MonotonicClock.now() - registerSent >= options.heartbeatInterval * 5 {
+        if registering, MonotonicClock.now() - registerSent >= registerRetry {
             registerSent = MonotonicClock.now()
+            registerRetry = min(registerRetry * 2, max(.seconds(30), options.heartbeatInterval * 5))
             toScheduler.add(WorkerToScheduler.register(registration))
         }
         guard MonotonicClock.now() - lastSentToScheduler >= options.heartbeatInterval else { return }
@@ -289,6 +294,7 @@ private struct WorkerLoop {
                 switch result {
                 case .success(.registered):
                     registering = false
+                    registerRetry = options.heartbeatInterval * 5
                     // A new registration starts a new record on the scheduler: report the metrics again.
                     reportedMetrics = nil
                     logger.info("registered with \(options.scheduler) as '\(options.name)'")
