@@ -378,17 +378,19 @@ private struct ClientLoopState {
         var byPeer: [PeerAddress: [TaskKey]] = [:]
         var order: [PeerAddress] = []
         var results: [TaskKey: Payload] = [:]
+        var bytes: UInt64 = 0
         for key in Set(keys) {
             if let payload = pushed.removeValue(forKey: key) {
                 results[key] = payload
                 continue
             }
-            guard case .finished(let holders, _)? = statuses[key], let holder = holders.first else {
+            guard case .finished(let holders, let nbytes)? = statuses[key], let holder = holders.first else {
                 completion(.failure(ClientError.dataUnavailable(key, reason: "the task has not finished")))
                 return
             }
             if byPeer[holder] == nil { order.append(holder) }
             byPeer[holder, default: []].append(key)
+            bytes += nbytes
         }
         if order.isEmpty {
             completion(.success(results))
@@ -398,15 +400,11 @@ private struct ClientLoopState {
         nextID += 1
         fetches[id] = Fetch(
             remaining: Set(byPeer.values.joined()), results: results, deadline: MonotonicClock.now(), completion: completion)
-        request(id, byPeer: byPeer, order: order)
+        request(id, byPeer: byPeer, order: order, bytes: bytes)
     }
 
-    /// Sends one `get-data` per holder for fetch `id`, and sets its deadline by the bytes asked for.
-    mutating func request(_ id: Int, byPeer: [PeerAddress: [TaskKey]], order: [PeerAddress]) {
-        var bytes: UInt64 = 0
-        for keys in byPeer.values {
-            for key in keys { if case .finished(_, let nbytes)? = statuses[key] { bytes += nbytes } }
-        }
+    /// Sends one `get-data` per holder for fetch `id`, and sets its deadline by the `bytes` asked for.
+    mutating func request(_ id: Int, byPeer: [PeerAddress: [TaskKey]], order: [PeerAddress], bytes: UInt64) {
         fetches[id]?.deadline = MonotonicClock.now() + Self.fetchTimeout(bytes: bytes)
         for peer in order {
             do {
@@ -442,17 +440,21 @@ private struct ClientLoopState {
         guard let fetch = fetches[id] else { return }
         var byPeer: [PeerAddress: [TaskKey]] = [:]
         var order: [PeerAddress] = []
+        var bytes: UInt64 = 0
         for key in holders.keys.sorted() where fetch.remaining.contains(key) {
             guard let holder = holders[key]?.first else {
                 fetches.removeValue(forKey: id)
                 fetch.completion(.failure(ClientError.dataUnavailable(key, reason: "no worker holds it now")))
                 return
             }
-            if case .finished(_, let nbytes)? = statuses[key] { statuses[key] = .finished(holders: holders[key]!, nbytes: nbytes) }
+            if case .finished(_, let nbytes)? = statuses[key] {
+                statuses[key] = .finished(holders: holders[key]!, nbytes: nbytes)
+                bytes += nbytes
+            }
             if byPeer[holder] == nil { order.append(holder) }
             byPeer[holder, default: []].append(key)
         }
-        request(id, byPeer: byPeer, order: order)
+        request(id, byPeer: byPeer, order: order, bytes: bytes)
     }
 
     /// The socket to a worker's peer ROUTER, opened on first use with this client's identity.

@@ -45,21 +45,26 @@ struct ResultStore {
 
     /// Stores a result, then spills if memory is over the target.
     mutating func put(_ key: TaskKey, _ payload: Payload) {
-        remove(key)
         clock += 1
-        memory[key] = Resident(payload: payload, lastUse: clock)
+        if let old = memory.updateValue(Resident(payload: payload, lastUse: clock), forKey: key) {
+            memoryBytes -= UInt64(old.payload.count)
+        }
         memoryBytes += UInt64(payload.count)
+        if !disk.isEmpty, let spilled = disk.removeValue(forKey: key) {
+            spilledBytes -= spilled.nbytes
+            try? FileManager.default.removeItem(at: spilled.file)
+        }
         spillIfNeeded()
     }
 
     /// The result of `key`, loaded back from disk when it was spilled; nil when not held or unreadable.
     mutating func get(_ key: TaskKey) -> Payload? {
         clock += 1
-        if let resident = memory[key] {
-            memory[key]!.lastUse = clock
-            return resident.payload
+        if let index = memory.index(forKey: key) {
+            memory.values[index].lastUse = clock
+            return memory.values[index].payload
         }
-        guard let spilled = disk.removeValue(forKey: key) else { return nil }
+        guard !disk.isEmpty, let spilled = disk.removeValue(forKey: key) else { return nil }
         spilledBytes -= spilled.nbytes
         defer { try? FileManager.default.removeItem(at: spilled.file) }
         guard let bytes = try? Data(contentsOf: spilled.file), UInt64(bytes.count) == spilled.nbytes else {
