@@ -47,6 +47,13 @@ struct CLITests {
         #expect(submitted.status == 0)
         #expect(submitted.out.trimmingCharacters(in: .whitespacesAndNewlines) == "42")
 
+        let pinned = try zflow(["submit", "--json", "--workers", "w1"] + scheduler + ["timed-sleep", "0"])
+        #expect(pinned.status == 0)
+        #expect(pinned.out.contains("\"pid\""), "ran and returned its span: \(pinned.out)")
+        let badResources = try zflow(["submit", "--resources", "GPU"] + scheduler + ["inc", "1"])
+        #expect(badResources.status == 64)
+        #expect(badResources.err.contains("NAME=AMOUNT"))
+
         let failing = try zflow(["submit"] + scheduler + ["fail", "boom"])
         #expect(failing.status == 1)
         #expect(failing.err.contains("boom"))

@@ -16,17 +16,36 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Larger runs earlier.")
     var priority: Int = 0
 
+    @Option(help: "Only these workers (names or peer addresses, comma-separated) may run it.")
+    var workers: String?
+
+    @Option(help: "Resources it holds while it runs, e.g. GPU=1 (only workers started with them run it).")
+    var resources: String?
+
     @Argument(help: "The registered function's name.")
     var function: String
 
     @Argument(help: "Its arguments, as JSON values.")
     var arguments: [String] = []
 
+    func validate() throws {
+        if let resources {
+            do {
+                _ = try Resources(parsing: resources)
+            } catch {
+                throw ValidationError("--resources: \(error)")
+            }
+        }
+    }
+
     func run() async throws {
         let client = try await cluster.connect()
         defer { client.close() }
+        let needed = try resources.map { try Resources(parsing: $0).amounts } ?? [:]
         let future = try await client.submit(
-            function: function, arguments: arguments.map { .value(parseArgument($0)) }, key: key, priority: priority)
+            function: function, arguments: arguments.map { .value(parseArgument($0)) }, key: key, priority: priority,
+            workers: workers.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? [],
+            resources: needed)
         do {
             let value = try await future.result()
             print(cluster.json ? jsonLine(["key": AnyValue.string(future.key.rawValue), "result": value]) : jsonLine(value))
