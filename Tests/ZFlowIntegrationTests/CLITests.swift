@@ -148,6 +148,10 @@ struct GraphRunTests {
             ("tasks:\n  a:\n    functoin: inc\n", ":3: task 'a': unknown key 'functoin'"),
             ("tasks:\n  a:\n    function: identity\n    args: [$b]\n  b:\n    function: identity\n    args: [$a]\n", "cycle"),
             ("jobs: {}\n", ":1: unknown top-level key 'jobs'"),
+            (
+                "tasks:\n  a:\n    function: inc\n    resources: {GPU: -1}\n",
+                ":4: task 'a': 'resources' must be a map of name to positive amount"
+            ),
         ]
         for (text, expected) in cases {
             let path = try write(text)

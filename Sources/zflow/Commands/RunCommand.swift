@@ -30,7 +30,8 @@ struct RunCommand: AsyncParsableCommand {
             for task in graph.tasks {
                 let future = try submission.add(
                     function: task.function, arguments: task.arguments.map { $0.argument(futures) },
-                    key: "\(prefix)-\(task.name)", priority: task.priority, workers: task.workers, retries: task.retries)
+                    key: "\(prefix)-\(task.name)", priority: task.priority, workers: task.workers,
+                    resources: task.resources, retries: task.retries)
                 futures[task.name] = future
                 names[future.key] = task.name
             }

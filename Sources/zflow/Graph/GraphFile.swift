@@ -14,6 +14,8 @@ struct GraphFile {
         let arguments: [GraphValue]
         /// Workers allowed to run it.
         let workers: [String]
+        /// Resources it holds while it runs.
+        let resources: [String: Double]
         /// Tries after a failure.
         let retries: Int
         /// Larger runs earlier.
@@ -101,7 +103,7 @@ struct GraphFile {
         name: String, nameNode: Node, body: Node, fail: (Node?, String) -> ParseError
     ) throws -> Task {
         guard let fields = body.mapping else { throw fail(body, "task '\(name)' must be a map") }
-        let known = ["function", "shell", "args", "workers", "retries", "priority"]
+        let known = ["function", "shell", "args", "workers", "resources", "retries", "priority"]
         for (key, _) in fields where !known.contains(key.string ?? "") {
             throw fail(key, "task '\(name)': unknown key '\(key.string ?? "?")' (expected \(known.joined(separator: ", ")))")
         }
@@ -134,6 +136,18 @@ struct GraphFile {
             }
             workers = list
         }
+        var resources: [String: Double] = [:]
+        if let node = fields["resources"] {
+            guard let map = node.mapping else {
+                throw fail(node, "task '\(name)': 'resources' must be a map of name to positive amount")
+            }
+            for (key, value) in map {
+                guard let resource = key.string, let amount = value.float ?? value.int.map(Double.init), amount > 0 else {
+                    throw fail(value, "task '\(name)': 'resources' must be a map of name to positive amount")
+                }
+                resources[resource] = amount
+            }
+        }
         func integer(_ key: String) throws -> Int {
             guard let node = fields[key] else { return 0 }
             guard let value = node.int else { throw fail(node, "task '\(name)': '\(key)' must be an integer") }
@@ -142,7 +156,8 @@ struct GraphFile {
         let retries = try integer("retries")
         guard retries >= 0 else { throw fail(fields["retries"], "task '\(name)': 'retries' must be >= 0") }
         return Task(
-            name: name, function: function, arguments: arguments, workers: workers, retries: retries,
+            name: name, function: function, arguments: arguments, workers: workers, resources: resources,
+            retries: retries,
             priority: try integer("priority"), line: nameNode.mark?.line ?? 0)
     }
 
