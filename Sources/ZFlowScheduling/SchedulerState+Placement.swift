@@ -90,20 +90,30 @@ extension SchedulerState {
         }
     }
 
-    /// Hands queued tasks to `worker`, best first, while it has room for the next one.
+    /// Hands queued tasks to `worker`, best first, while it has room for the next one. Tasks it cannot run
+    /// (another function) are looked past, up to `queueLookahead` of them, and stay queued for other workers.
     mutating func fillFromQueue(_ worker: WorkerID) {
+        var skipped: [QueueEntry] = []
+        defer { for entry in skipped { queue.insert(entry) } }
         while let head = queue.min {
             guard let task = tasks[head.key], task.status == .queued, task.order == head.order else {
                 queue.removeMin()
                 continue
             }
-            guard let record = workers[worker], mayRun(task, on: record), hasRoom(record, for: task.spec.function) else {
-                return
+            guard let record = workers[worker] else { return }
+            guard mayRun(task, on: record) else {
+                guard skipped.count < Self.queueLookahead else { return }
+                skipped.append(queue.removeMin())
+                continue
             }
+            guard hasRoom(record, for: task.spec.function) else { return }
             queue.removeMin()
             assign(head.key, to: worker)
         }
     }
+
+    /// How many queued tasks of other functions `fillFromQueue` looks past for one worker.
+    static let queueLookahead = 256
 
     /// Takes a processing task off its worker (the run ends there), keeping occupancy in step; the worker is
     /// then offered queued tasks at the end of the event.

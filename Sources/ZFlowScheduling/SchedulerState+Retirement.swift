@@ -27,13 +27,15 @@ extension SchedulerState {
                 removeWorker(id, died: false)
                 continue
             }
-            let receivers = workers.values.filter { !retiring.contains($0.id) }
+            // Each copy goes to the receiver holding the fewest bytes, counting the copies asked for just now.
+            var load = Dictionary(uniqueKeysWithValues: workers.values.filter { !retiring.contains($0.id) }.map { ($0.id, $0.bytesHeld) })
             var byReceiver: [WorkerID: [DependencyLocation]] = [:]
             for key in ownResults where replicating[key] == nil {
-                guard let receiver = receivers.min(by: { ($0.bytesHeld, $0.id) < ($1.bytesHeld, $1.id) }) else { break }
+                guard let receiver = load.min(by: { ($0.value, $0.key) < ($1.value, $1.key) })?.key else { break }
                 let task = tasks[key]!
-                replicating[key] = receiver.id
-                byReceiver[receiver.id, default: []].append(
+                load[receiver, default: 0].addSaturating(task.nbytes)
+                replicating[key] = receiver
+                byReceiver[receiver, default: []].append(
                     DependencyLocation(key: key, nbytes: task.nbytes, holders: [worker.address]))
             }
             for (receiver, locations) in byReceiver.sorted(by: { $0.key < $1.key }) {

@@ -58,7 +58,9 @@ extension SchedulerState {
             return
         }
         if isQueueable(task) {
-            if queuedCount == 0, let worker = chooseWorker(for: task, needingRoom: true) {
+            // A worker with room has no queued task it could run (the queue is offered to every worker that
+            // gains room), so a new task may go straight to it.
+            if let worker = chooseWorker(for: task, needingRoom: true) {
                 assign(key, to: worker)
                 return
             }
@@ -68,7 +70,7 @@ extension SchedulerState {
             }
         }
         guard let worker = chooseWorker(for: task) else {
-            let restricted = !task.spec.workers.isEmpty || !task.spec.resources.isEmpty
+            let restricted = !task.spec.workers.isEmpty || !task.spec.resources.isEmpty || !retiring.isEmpty
             if restricted, workers.values.contains(where: { $0.functions.contains(task.spec.function) }) {
                 setStatus(key, .noWorker)
                 noWorker.insert(key)

@@ -55,7 +55,7 @@ extension SchedulerState {
             actions.append(.toWorker(routing, .error(ProtocolViolation(.unexpected, "'register' from a registered worker"))))
             return
         }
-        if expiredRoutings.remove(routing) != nil { revived.insert(routing) }
+        if expiredRoutings.remove(routing) != nil { revivals[routing, default: 0] += 1 }
         workers[registration.name] = WorkerRecord(
             id: registration.name, routing: routing, address: registration.address, nthreads: registration.nthreads,
             functions: Set(registration.functions),
@@ -113,8 +113,12 @@ extension SchedulerState {
 
     /// A worker could not get `key` from `holder`: correct the map, and take back the tasks that needed it.
     mutating func onMissingData(_ reporter: WorkerID, _ key: TaskKey, _ holder: PeerAddress) {
-        // A copy asked for a retirement failed: it is asked for again on the next step.
-        if replicating[key] == reporter { replicating.removeValue(forKey: key) }
+        // A copy asked for a retirement failed: the retiring holder keeps it (a slow transfer is no loss), and
+        // it is asked for again on the next step.
+        if replicating[key] == reporter {
+            replicating.removeValue(forKey: key)
+            return
+        }
         guard tasks[key] != nil else { return }
         if let holderID = workers.values.first(where: { $0.address == holder })?.id,
             let index = tasks[key]!.holders.firstIndex(of: holderID)
@@ -142,14 +146,9 @@ extension SchedulerState {
         for dependent in task.dependents where tasks[dependent]?.status == .waiting {
             tasks[dependent]!.waitingOn.insert(key)
         }
-        // Tasks running elsewhere that needed it may be fetching it from the holder that is gone: take them back
-        // so they wait for the recomputation instead of for a fetch deadline. (Tasks of a departed worker are
-        // taken back by `removeWorker` itself, which counts the death against them.)
-        let stranded = task.dependents.filter { dependent in
-            guard let worker = tasks[dependent]?.processingOn else { return false }
-            return workers[worker] != nil
-        }
-        for dependent in stranded.sorted() { reschedule(dependent, tellWorker: true) }
+        // Tasks elsewhere that needed it are left alone: most have it already (a running task must not be
+        // restarted); one still fetching it from a holder that is gone reports `missing-data` at its fetch
+        // deadline (seconds for small keys) and is then taken back to wait for this recomputation.
         recompute(key)
     }
 
@@ -187,8 +186,9 @@ extension SchedulerState {
                 continue
             }
             let task = tasks[key]!
-            task.suspects.append((id, worker.routing))
-            let dead = task.suspects.filter { !revived.contains($0.routing) }
+            task.suspects.append((id, worker.routing, revivals[worker.routing] ?? 0))
+            // An expiry counts unless the same connection registered again afterwards.
+            let dead = task.suspects.filter { (revivals[$0.routing] ?? 0) == $0.revivals }
             guard dead.count > config.allowedFailures else {
                 reschedule(key, tellWorker: false)
                 continue

@@ -49,9 +49,9 @@ public struct SchedulerState: Sendable {
         public var priority: TaskPriority
         /// The seconds it was expected to take when assigned (its share of the worker's `occupancy`).
         public var expectedDuration: Double = 0
-        /// Workers (with their connection) that expired while it was processing on them, oldest first (see
-        /// `SchedulerConfig.allowedFailures`).
-        public var suspects: [(worker: WorkerID, routing: RoutingID)] = []
+        /// Workers (with their connection, and that connection's revival count then) that expired while it was
+        /// processing on them, oldest first (see `SchedulerConfig.allowedFailures`).
+        public var suspects: [(worker: WorkerID, routing: RoutingID, revivals: Int)] = []
 
         init(spec: TaskSpec, status: TaskStatus, dependencies: [TaskKey], order: UInt64, priority: TaskPriority) {
             self.spec = spec
@@ -181,9 +181,9 @@ public struct SchedulerState: Sendable {
     public internal(set) var steals: [TaskKey: PendingSteal] = [:]
     /// Workers being retired: they get no new tasks and leave once their own results have copies elsewhere.
     public internal(set) var retiring: Set<WorkerID> = []
-    /// Connections of expired workers that registered again: they did not die (a pause, an overloaded
-    /// machine), so they do not count against the tasks they were running.
-    public internal(set) var revived: Set<RoutingID> = []
+    /// How often each expired connection registered again: an expiry followed by a revival was no death (a
+    /// pause, an overloaded machine), so it does not count against the tasks that were running there.
+    public internal(set) var revivals: [RoutingID: Int] = [:]
     /// Connections of workers that expired, to tell a revival (same connection registering again) from a restart.
     var expiredRoutings: Set<RoutingID> = []
     /// Copies asked for by retirement and not yet reported by `add-keys`: key → the worker asked to fetch it.

@@ -78,6 +78,8 @@ public struct WorkerConfig: Equatable, Sendable {
     public var fetchResponseTime: Interval = .seconds(5)
     /// The slowest transfer rate (bytes/s) a live peer is assumed to manage, for fetch deadlines.
     public var fetchMinimumBandwidth: Double = 20e6
+    /// The most bytes one `get-data` asks for (a single larger key is asked for alone).
+    public var maxFetchBytes: UInt64 = 64 << 20
     /// Abstract resources this worker offers; a task needing some starts only while they are free.
     public var resources: Resources = [:]
 

@@ -29,7 +29,8 @@ public struct WorkerState: Sendable {
         public var nbytes: UInt64 = 0
         /// Arrival order, for priority ties.
         public var order: UInt64
-        /// A copy the scheduler asked for (`acquire-replicas`): kept until freed, and reported when it arrives.
+        /// Kept until the scheduler frees it, whatever local tasks use it: a copy it asked for
+        /// (`acquire-replicas`, reported when it arrives) or a result reported in `held` after re-registering.
         public var isReplica = false
     }
 
@@ -311,6 +312,8 @@ public struct WorkerState: Sendable {
         for key in tasks.keys.sorted() {
             tasks[key]?.assignment = nil
             tasks[key]?.dependents = []
+            // `register` reports it in `held`: the scheduler counts on it until it frees it.
+            tasks[key]?.isReplica = true
         }
     }
 
@@ -402,10 +405,15 @@ public struct WorkerState: Sendable {
     mutating func startFetches() {
         guard !toFetch.isEmpty, inFlight.count < config.maxFetchesInFlight else { return }
         var batches: [PeerAddress: [TaskKey]] = [:]
+        var batchBytes: [PeerAddress: UInt64] = [:]
         var peerOrder: [PeerAddress] = []
         for key in toFetch {
             let task = tasks[key]!
-            let candidates = task.holders.filter { !task.tried.contains($0) && inFlight[$0] == nil }
+            // A request carries at most `maxFetchBytes` (one larger key goes alone); the rest waits for the next.
+            let candidates = task.holders.filter {
+                !task.tried.contains($0) && inFlight[$0] == nil
+                    && (batchBytes[$0].map { $0 + task.nbytes <= config.maxFetchBytes } ?? true)
+            }
             guard !candidates.isEmpty else { continue }
             let peer = candidates.first { batches[$0] != nil } ?? candidates.min()!
             if batches[peer] == nil {
@@ -413,6 +421,7 @@ public struct WorkerState: Sendable {
                 peerOrder.append(peer)
             }
             batches[peer, default: []].append(key)
+            batchBytes[peer, default: 0] += task.nbytes
         }
         for peer in peerOrder {
             let keys = batches[peer]!

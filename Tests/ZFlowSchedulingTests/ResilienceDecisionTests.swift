@@ -69,7 +69,24 @@ struct ResilienceDecisionTests {
         }
         #expect(h.state.tasks["t"]?.suspects.count == 5)
         #expect(h.state.tasks["t"]?.status == .processing, "five expiries of revived workers are no deaths")
-        #expect(h.state.revived.count == 2)
+        #expect(h.state.revivals.values.reduce(0, +) == 5)
+    }
+
+    /// An expiry is forgiven when that connection registers again, but a later death of the same connection
+    /// still counts.
+    @Test func aRevivedWorkerThatLaterDiesCounts() {
+        var config = SchedulerConfig()
+        config.allowedFailures = 1
+        var h = workers(2, config: config)
+        h.submit([.dummy("t")])
+        let first = h.worker(of: "t")!
+        _ = expireWorkerRunning("t", &h)  // first suspect, then revived below: forgiven
+        h.registerWorker(first)
+        _ = expireWorkerRunning("t", &h)  // the other worker: counts (1 of 1 allowed)
+        #expect(h.state.tasks["t"]?.status == .processing)
+        #expect(h.worker(of: "t") == first)
+        _ = expireWorkerRunning("t", &h)  // the revived worker dies again: counts (2 > 1)
+        #expect(h.state.tasks["t"]?.error?.typeName == "KilledWorker")
     }
 
     /// A worker that unregisters (a clean stop) makes no task suspicious: its tasks are simply rescheduled.
@@ -138,9 +155,9 @@ struct NannyPolicyTests {
 
 @Suite("Resilience decisions: lost results")
 struct LostResultTests {
-    /// A task assigned to w1 whose input lived only on w0 may be fetching it from w0 when w0 dies: it is taken
-    /// back from w1 at once (free-keys) and waits for the input's recomputation, instead of for a fetch deadline.
-    @Test func aTaskFetchingFromADeadHolderIsTakenBackAndWaitsForTheRecompute() {
+    /// A task running on w1 whose input lived only on w0 is not restarted when w0 dies (it most likely has
+    /// the input already); the input is recomputed for whoever still needs it.
+    @Test func aRunningDependentIsNotRestartedWhenItsInputIsLost() {
         var h = workers(2)
         h.submit([.dummy("x")])
         #expect(h.worker(of: "x") == "w0")
@@ -152,17 +169,11 @@ struct LostResultTests {
             Issue.record("y went to \(String(describing: h.worker(of: "y"))); the setup needs it on w1")
             return
         }
+        let run = h.runID(of: "y")
         let actions = expireWorkerRunning("busy", &h)
-        #expect(actions.contains(.toWorker(.worker("w1"), .freeKeys(["y"]))), "\(actions)")
-        #expect(h.state.tasks["y"]?.status == .waiting)
-        #expect(h.state.tasks["y"]?.waitingOn == ["x"])
-        #expect(h.state.tasks["x"]?.status == .processing, "x is recomputed on w1")
-        #expect(h.worker(of: "x") == "w1")
-        let recomputed = h.finish("x", nbytes: 8)
-        #expect(
-            recomputed.contains {
-                if case .toWorker(.worker("w1"), .computeTask(let assignment)) = $0 { assignment.key == "y" } else { false }
-            })
+        #expect(!actions.contains(.toWorker(.worker("w1"), .freeKeys(["y"]))), "\(actions)")
+        #expect(h.worker(of: "y") == "w1" && h.runID(of: "y") == run)
+        #expect(h.state.tasks["x"]?.status == .processing, "x is recomputed, c1 still wants it")
     }
 }
 
@@ -231,7 +242,36 @@ struct RetirementDecisionTests {
         h.submit([.dummy("x")])
         h.finish("x")
         h.fromClient("c1", .retireWorkers(["w0"]))
-        let again = h.fromWorker("w1", .missingData(key: "x", holder: .dummy("w3")))
+        let again = h.fromWorker("w1", .missingData(key: "x", holder: .dummy("w0")))
         #expect(again.contains(.toWorker(.worker("w1"), .acquireReplicas([.dummy("x", holders: [.dummy("w0")])]))))
+        #expect(h.state.tasks["x"]?.holders == ["w0"], "a failed copy costs the retiring holder nothing")
+    }
+
+    /// With only a retiring worker offering a function, a task that becomes ready waits (`no-worker`) for
+    /// another worker instead of failing with UnknownFunction.
+    @Test func tasksReadiedWhileTheOnlyWorkerRetiresWait() {
+        var h = workers(1)
+        h.submit([.dummy("a")])
+        h.fromClient("c1", .retireWorkers(["w0"]))
+        h.submit([.dummy("b")])
+        #expect(h.state.tasks["b"]?.status == .noWorker)
+        h.finish("a")
+        #expect(h.state.workers["w0"] != nil, "it still holds a, wanted by c1, with nowhere to copy it")
+        let joined = h.registerWorker("w1")
+        #expect(joined.contains { if case .toWorker(.worker("w1"), .computeTask(let a)) = $0 { a.key == "b" } else { false } })
+    }
+
+    /// Workers offering different functions: a queued task of one function does not hold back the other
+    /// worker's tasks behind it.
+    @Test func aQueuedTaskOfAnotherFunctionDoesNotBlockTheQueue() {
+        var h = SchedulerHarness()
+        h.registerWorker("f-worker", functions: ["f"])
+        h.registerWorker("g-worker", functions: ["g"])
+        h.registerClient("c1")
+        h.submit((0..<4).map { .dummy(TaskKey("f\($0)"), function: "f") } + (0..<4).map { .dummy(TaskKey("g\($0)"), function: "g") })
+        #expect(h.state.queuedCount == 4, "two of each are sent, two of each wait")
+        let g = h.state.tasks.values.first { $0.spec.function == "g" && $0.status == .processing }!.key
+        let next = h.finish(g)
+        #expect(next.contains { if case .toWorker(.worker("g-worker"), .computeTask(let a)) = $0 { a.function == "g" } else { false } })
     }
 }

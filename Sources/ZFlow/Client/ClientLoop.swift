@@ -405,7 +405,9 @@ private struct ClientLoopState {
 
     /// Sends one `get-data` per holder for fetch `id`, and sets its deadline by the `bytes` asked for.
     mutating func request(_ id: Int, byPeer: [PeerAddress: [TaskKey]], order: [PeerAddress], bytes: UInt64) {
-        fetches[id]?.deadline = MonotonicClock.now() + Self.fetchTimeout(bytes: bytes)
+        if let current = fetches[id]?.deadline {
+            fetches[id]!.deadline = max(current, MonotonicClock.now() + Self.fetchTimeout(bytes: bytes))
+        }
         for peer in order {
             do {
                 try send(PeerRequest.getData(byPeer[peer]!), to: peer)
@@ -426,8 +428,8 @@ private struct ClientLoopState {
             return
         }
         fetch.retries += 1
-        // Until the answer comes, the deadline is the scheduler's to meet.
-        fetch.deadline = MonotonicClock.now() + Self.fetchTimeout(bytes: 0)
+        // Until the answer comes, the scheduler has at least the short deadline; transfers still running keep theirs.
+        fetch.deadline = max(fetch.deadline, MonotonicClock.now() + Self.fetchTimeout(bytes: 0))
         fetches[id] = fetch
         whoHasRequests.append(id)
         outbox.add(ClientToScheduler.whoHas(keys.sorted()))

@@ -70,8 +70,10 @@ struct Nanny {
             if let statm = try? String(contentsOfFile: "/proc/\(child.pid)/statm", encoding: .utf8),
                 let pages = statm.split(separator: " ").dropFirst().first.flatMap({ UInt64($0) }), pages * pageSize > limit
             {
-                Self.say("worker pid \(child.pid) uses \(pages * pageSize) bytes, over \(limit): restarting it")
-                child.terminate(grace: 2)
+                Self.say("worker pid \(child.pid) uses \(pages * pageSize) bytes, over \(limit): killing it")
+                // SIGKILL, not SIGTERM: a clean stop would unregister, and the scheduler must see a death so
+                // that a task that keeps blowing up memory ends as KilledWorker.
+                child.signal(SIGKILL)
                 return true
             }
             if control.sleep(0.1) { return false }

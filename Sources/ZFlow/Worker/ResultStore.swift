@@ -39,6 +39,8 @@ struct ResultStore {
     var count: Int { memory.count + disk.count }
     /// Results on disk.
     var spilledKeys: Int { disk.count }
+    /// Results in memory.
+    var residentKeys: Int { memory.count }
 
     /// Whether `key` is held (in memory or on disk).
     func contains(_ key: TaskKey) -> Bool { memory[key] != nil || disk[key] != nil }

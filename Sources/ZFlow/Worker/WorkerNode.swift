@@ -155,7 +155,7 @@ private struct WorkerLoop {
         var config = WorkerConfig(
             nthreads: options.nthreads, dispatchDepth: options.dispatchDepth, maxDispatchDepth: options.maxDispatchDepth)
         config.pushLimit = UInt64(OperationWriter.inlineLimit)
-        config.fetchTimeout = .seconds(30)
+        config.fetchTimeout = .seconds(300)
         config.resources = options.resources
         self.state = WorkerState(config: config)
         let directory =
@@ -257,7 +257,8 @@ private struct WorkerLoop {
     mutating func pauseIfMemoryIsFull() {
         if let error = store.lastDiskError { logger.warning("\(error)") }
         guard let limit = options.memoryLimit else { return }
-        let full = Double(store.memoryBytes) > Double(limit) * options.memoryPause
+        // One result alone cannot be spilled (the newest stays): pausing for it would stop its own consumers.
+        let full = Double(store.memoryBytes) > Double(limit) * options.memoryPause && store.residentKeys > 1
         guard full != paused else { return }
         paused = full
         logger.warning(
