@@ -296,3 +296,28 @@ struct SilentClientTests {
         #expect(errors.contains("no longer knows this client"), "\(errors)")
     }
 }
+
+/// A gather whose result is lost and still being recomputed when its fetch gives up.
+@Suite("Gathering a result being recomputed", .serialized)
+struct RecomputingGatherTests {
+    /// x (6 s of work) lives on w1, which is SIGSTOPped before the client fetches it: the fetch times out
+    /// (5 s), the scheduler names no holder yet (x is being recomputed on w0), so the client waits for the
+    /// recomputation and then fetches it from w0 instead of failing.
+    @Test(.timeLimit(.minutes(1)))
+    func aGatherWaitsForARecomputationInsteadOfFailing() async throws {
+        let cluster = try await TestCluster(workers: 2, threads: 1, heartbeatMs: 100)
+        defer {
+            cluster.workers["w1"]?.signal(SIGCONT)
+            cluster.shutdown()
+        }
+        let client = try await cluster.client()
+        let x = try await client.map(StandardFunctions.timedSleep, [6.0], workers: ["w1"], allowOtherWorkers: true)
+        _ = try await client.wait(x, timeout: .seconds(30))
+        let hung = cluster.workers["w1"]!
+        hung.signal(SIGSTOP)
+        #expect(HungHolderFetchTests.waitUntilStopped(hung.pid, timeout: 5))
+        let spans = try await client.gather(x, timeout: .seconds(40))
+        #expect(spans.count == 1)
+        #expect(spans.first?.pid != hung.pid, "the value came from the recomputation on w0")
+    }
+}

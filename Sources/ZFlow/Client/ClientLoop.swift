@@ -131,6 +131,8 @@ private struct ClientLoopState {
         case resume(@Sendable (Result<Void, Error>) -> Void)
         /// Fetch the keys, then report the values.
         case fetch([TaskKey], @Sendable (Result<[TaskKey: Payload], Error>) -> Void)
+        /// Go on with fetch `id` for these keys (they were being recomputed).
+        case refetch(id: Int, [TaskKey])
     }
     struct Waiter {
         var remaining: Set<TaskKey>
@@ -335,7 +337,18 @@ private struct ClientLoopState {
         case (.resume(let completion), _): completion(result)
         case (.fetch(let keys, let completion), .success): fetch(keys, completion: completion)
         case (.fetch(_, let completion), .failure(let error)): completion(.failure(error))
+        case (.refetch(let id, let keys), .success): refetch(id, keys)
+        case (.refetch(let id, _), .failure(let error)):
+            fetches.removeValue(forKey: id)?.completion(.failure(error))
         }
+    }
+
+    /// Asks the holders now known for `keys` of fetch `id`.
+    mutating func refetch(_ id: Int, _ keys: [TaskKey]) {
+        var holders: [TaskKey: [PeerAddress]] = [:]
+        for key in keys { if case .finished(let known, _)? = statuses[key] { holders[key] = known } }
+        fetches[id]?.deadline = MonotonicClock.now()
+        continueFetch(id, holders)
     }
 
     mutating func expireWaiters() {
@@ -435,19 +448,24 @@ private struct ClientLoopState {
         outbox.add(ClientToScheduler.whoHas(keys.sorted()))
     }
 
-    /// The scheduler's answer for a retried fetch: ask the holders it names; a key nobody holds now fails it.
+    /// The scheduler's answer for a retried fetch (the oldest `who-has` outstanding).
     mutating func resumeFetch(_ holders: [TaskKey: [PeerAddress]]) {
         guard !whoHasRequests.isEmpty else { return }
-        let id = whoHasRequests.removeFirst()
+        continueFetch(whoHasRequests.removeFirst(), holders)
+    }
+
+    /// Goes on with fetch `id` from these holders; keys with none are being recomputed and are awaited.
+    mutating func continueFetch(_ id: Int, _ holders: [TaskKey: [PeerAddress]]) {
         guard let fetch = fetches[id] else { return }
         var byPeer: [PeerAddress: [TaskKey]] = [:]
         var order: [PeerAddress] = []
         var bytes: UInt64 = 0
+        var recomputing: [TaskKey] = []
         for key in holders.keys.sorted() where fetch.remaining.contains(key) {
             guard let holder = holders[key]?.first else {
-                fetches.removeValue(forKey: id)
-                fetch.completion(.failure(ClientError.dataUnavailable(key, reason: "no worker holds it now")))
-                return
+                // Lost with its holder and being recomputed: wait for its `task-finished`, then go on.
+                recomputing.append(key)
+                continue
             }
             if case .finished(_, let nbytes)? = statuses[key] {
                 statuses[key] = .finished(holders: holders[key]!, nbytes: nbytes)
@@ -457,6 +475,12 @@ private struct ClientLoopState {
             byPeer[holder, default: []].append(key)
         }
         request(id, byPeer: byPeer, order: order, bytes: bytes)
+        if !recomputing.isEmpty {
+            // No deadline while only recomputations are awaited: they take as long as the tasks do.
+            if byPeer.isEmpty { fetches[id]?.deadline = Instant(nanoseconds: .max) }
+            for key in recomputing { statuses[key] = .pending }
+            awaitKeys(recomputing, deadline: nil, then: .refetch(id: id, recomputing))
+        }
     }
 
     /// The socket to a worker's peer ROUTER, opened on first use with this client's identity.
