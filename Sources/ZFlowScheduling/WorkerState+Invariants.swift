@@ -36,7 +36,7 @@ extension WorkerState {
                 if task.assignment == nil { problems.append("\(key): \(task.status) without an assignment") }
             case .fetch, .flight, .missing:
                 if task.assignment != nil { problems.append("\(key): \(task.status) but assigned here") }
-                if task.dependents.isEmpty && !task.isReplica {
+                if task.dependents.isEmpty && !task.keptUntilFreed {
                     problems.append("\(key): \(task.status) with no dependent")
                 }
             case .memory, .error:

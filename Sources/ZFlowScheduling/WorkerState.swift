@@ -31,7 +31,7 @@ public struct WorkerState: Sendable {
         public var order: UInt64
         /// Kept until the scheduler frees it, whatever local tasks use it: a copy it asked for
         /// (`acquire-replicas`, reported when it arrives) or a result reported in `held` after re-registering.
-        public var isReplica = false
+        public var keptUntilFreed = false
     }
 
     /// Behaviour knobs.
@@ -264,7 +264,7 @@ public struct WorkerState: Sendable {
     mutating func dropIfUnused(_ key: TaskKey, after dependent: TaskKey) {
         guard tasks[key] != nil else { return }
         tasks[key]!.dependents.remove(dependent)
-        guard let task = tasks[key], task.assignment == nil, task.dependents.isEmpty, !task.isReplica else { return }
+        guard let task = tasks[key], task.assignment == nil, task.dependents.isEmpty, !task.keptUntilFreed else { return }
         tasks.removeValue(forKey: key)
         if task.status == .fetch { toFetch.remove(key) }
         if task.status == .memory { actions.append(.discard([key])) }
@@ -290,7 +290,7 @@ public struct WorkerState: Sendable {
             }
             tasks[item.key]!.status = .memory
             tasks[item.key]!.nbytes = item.nbytes
-            if task.isReplica { actions.append(.send(.addKeys([item]))) }
+            if task.keptUntilFreed { actions.append(.send(.addKeys([item]))) }
             for dependent in task.dependents.sorted() { inputArrived(item.key, for: dependent) }
         }
         for key in missing {
@@ -313,7 +313,7 @@ public struct WorkerState: Sendable {
             tasks[key]?.assignment = nil
             tasks[key]?.dependents = []
             // `register` reports it in `held`: the scheduler counts on it until it frees it.
-            tasks[key]?.isReplica = true
+            tasks[key]?.keptUntilFreed = true
         }
     }
 
@@ -324,7 +324,7 @@ public struct WorkerState: Sendable {
         for location in locations {
             let key = location.key
             if let task = tasks[key] {
-                tasks[key]!.isReplica = true
+                tasks[key]!.keptUntilFreed = true
                 if task.status == .memory {
                     present.append(KeySize(key: key, nbytes: task.nbytes))
                 } else if task.status == .missing || task.status == .fetch {
@@ -336,7 +336,7 @@ public struct WorkerState: Sendable {
             }
             tasks[key] = WorkerTask(
                 key: key, status: .fetch, holders: location.holders, nbytes: location.nbytes, order: nextOrder,
-                isReplica: true)
+                keptUntilFreed: true)
             nextOrder += 1
             toFetch.append(key)
             fetchesMayStart = true
