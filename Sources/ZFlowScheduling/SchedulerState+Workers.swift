@@ -136,9 +136,19 @@ extension SchedulerState {
 
     /// A result's last holder is gone: it becomes `released`, and is recomputed from its lineage when it is
     /// still needed.
-    mutating func loseResult(_ key: TaskKey) {
-        guard let task = tasks[key], task.status == .memory, task.holders.isEmpty else { return }
-        setStatus(key, .released)
+    mutating func loseResult(_ key: TaskKey) { loseResults([key]) }
+
+    /// Results whose last holder is gone: all become `released` before any is recomputed, so that no
+    /// recomputation is readied (and assigned) with another lost result still counted as in memory.
+    mutating func loseResults(_ keys: [TaskKey]) {
+        let lost = keys.filter { tasks[$0].map { $0.status == .memory && $0.holders.isEmpty } ?? false }
+        for key in lost { setStatus(key, .released) }
+        for key in lost { afterLoss(key) }
+    }
+
+    /// What follows a loss: an unneeded result is forgotten, a needed one is recomputed.
+    private mutating func afterLoss(_ key: TaskKey) {
+        guard let task = tasks[key], task.status == .released else { return }
         guard isNeeded(task) else {
             releaseIfUnneeded(key)
             return
@@ -167,11 +177,14 @@ extension SchedulerState {
         workerByRouting.removeValue(forKey: worker.routing)
         retiring.remove(id)
         for (key, receiver) in replicating where receiver == id { replicating.removeValue(forKey: key) }
+        // The worker leaves every holder list before any result is lost: a recomputation readied while some
+        // lists still named it would be assigned with that input's holders empty, and wait for ever.
+        var lost: [TaskKey] = []
         for key in worker.held.sorted() {
             guard let task = tasks[key], let index = task.holders.firstIndex(of: id) else { continue }
             task.holders.remove(at: index)
             if task.holders.isEmpty {
-                loseResult(key)
+                lost.append(key)
                 continue
             }
             // Clients fetch from the holders `task-finished` named: name the ones left.
@@ -180,6 +193,7 @@ extension SchedulerState {
                 actions.append(.toClient(client, .taskFinished(key: key, nbytes: task.nbytes, holders: addresses)))
             }
         }
+        loseResults(lost)
         for key in worker.processing.sorted() where tasks[key]?.processingOn == id {
             guard died else {
                 reschedule(key, tellWorker: false)

@@ -169,15 +169,15 @@ struct RetirementTests {
 /// A worker killed in the middle of a graph.
 @Suite("Killing a worker mid-graph", .serialized)
 struct MidGraphKillTests {
-    /// An 8,191-task tree reduction on three workers (large enough to be mid-way when the kill comes, even on a
-    /// loaded machine); w1 is SIGKILLed once 500 results are in memory. Its running and queued tasks are rerun
+    /// A 16,383-task tree reduction on three workers (large enough to be mid-way when the kill comes, even on a
+    /// loaded machine); w1 is SIGKILLed once 300 results are in memory. Its running and queued tasks are rerun
     /// elsewhere, results only it held are recomputed, and the sum is right.
     @Test(.timeLimit(.minutes(1)))
     func killingAWorkerMidTreeStillGivesTheRightSum() async throws {
         let cluster = try await TestCluster(workers: 3, threads: 1, heartbeatMs: 100)
         defer { cluster.shutdown() }
         let client = try await cluster.client()
-        let leaves = 4096
+        let leaves = 8192
         let started = Date()
         let root = try await client.submitGraph { graph in
             var level = try (0..<leaves).map { try graph.add(StandardFunctions.inc, $0) }
@@ -188,7 +188,7 @@ struct MidGraphKillTests {
             }
             return level[0]
         }
-        _ = try await cluster.waitForInfo(client, "500 results in memory") { info in (info.taskCounts["memory"] ?? 0) >= 500 }
+        _ = try await cluster.waitForInfo(client, "300 results in memory") { info in (info.taskCounts["memory"] ?? 0) >= 300 }
         let pendingAtKill = root.status == .pending
         cluster.workers["w1"]!.signal(SIGKILL)
         let killedAfter = Date().timeIntervalSince(started)

@@ -16,7 +16,7 @@ final class TestCluster: @unchecked Sendable {
     init(workers count: Int = 2, threads: Int = 1, heartbeatMs: Int = 200, schedulerArguments: [String] = []) async throws {
         scheduler = try ChildProcess(
             executable: Self.executable("zflow-scheduler"),
-            arguments: ["--port", "0", "--host", "127.0.0.1", "--exit-with-stdin"] + schedulerArguments, quiet: true)
+            arguments: ["--port", "0", "--host", "127.0.0.1", "--exit-with-stdin"] + schedulerArguments, quiet: ProcessInfo.processInfo.environment["ZFLOW_TEST_LOGS"] == nil)
         guard let line = scheduler.waitForLine(containing: "listening on", timeout: 20),
             let endpoint = line.split(separator: " ").last
         else {
@@ -35,7 +35,7 @@ final class TestCluster: @unchecked Sendable {
             executable: Self.executable("zflow-worker"),
             arguments: [address, "--name", name, "--nthreads", "\(threads)", "--heartbeat-ms", "\(heartbeatMs)", "--exit-with-stdin"]
                 + extra,
-            quiet: true)
+            quiet: ProcessInfo.processInfo.environment["ZFLOW_TEST_LOGS"] == nil)
     }
 
     /// A client connected to the scheduler, after every worker has registered.

@@ -175,6 +175,32 @@ struct LostResultTests {
         #expect(h.worker(of: "y") == "w1" && h.runID(of: "y") == run)
         #expect(h.state.tasks["x"]?.status == .processing, "x is recomputed, c1 still wants it")
     }
+
+    /// w0 alone holds `b` and `a = f(b)` (a sorts first); `c` needs `a` and a `slow` task on w0. When w0
+    /// dies, `a` must not be recomputed on w1 before `b` is: an assignment of `a` with `b`'s holders empty
+    /// would wait for ever on w1 (found by the mid-graph kill test).
+    @Test func aLostResultIsNotRecomputedFromAnotherLostResult() {
+        var h = SchedulerHarness()
+        h.registerWorker("w0", functions: ["inc", "sleep"])
+        h.registerClient("c1")
+        h.submit([.dummy("b")])
+        h.finish("b")
+        h.submit([.dummy("a", deps: ["b"])])
+        h.finish("a")
+        h.submit([.dummy("slow", function: "sleep"), .dummy("c", deps: ["a", "slow"])])
+        #expect(h.worker(of: "slow") == "w0")
+        h.registerWorker("w1", functions: ["inc", "sleep"])
+        let actions = expireWorkerRunning("slow", &h)
+        for case .toWorker(_, .computeTask(let assignment)) in actions {
+            for location in assignment.dependencies {
+                #expect(!location.holders.isEmpty, "\(assignment.key) assigned with no holder of \(location.key)")
+            }
+        }
+        #expect(h.state.tasks["b"]?.status == .processing, "b is recomputed first")
+        #expect(h.state.tasks["a"]?.status == .waiting, "a waits for b")
+        h.finish("b")
+        #expect(h.state.tasks["a"]?.status == .processing)
+    }
 }
 
 @Suite("Resilience decisions: graceful retirement")

@@ -103,18 +103,21 @@ public final class Client: @unchecked Sendable {
         _ function: TaskFunction<A.Value, R>, _ items: [A], priority: Int = 0, workers: [String] = [],
         allowOtherWorkers: Bool = false, resources: [String: Double] = [:], retries: Int = 0
     ) async throws -> [Future<R>] {
-        var specs: [TaskSpec] = []
-        specs.reserveCapacity(items.count)
-        for item in items {
-            specs.append(
-                try makeSpec(
-                    function.name, [item], key: nil, priority: priority, workers: workers,
-                    allowOtherWorkers: allowOtherWorkers, resources: resources, retries: retries))
-        }
-        let futures = specs.map { Future<R>(key: $0.key, client: self) }
-        // Several bounded operations rather than one huge one: the scheduler handles each as one event.
-        for start in stride(from: 0, to: specs.count, by: Self.submitChunk) {
-            loop.mailbox.post(.send(.submit(Array(specs[start..<min(start + Self.submitChunk, specs.count)]))))
+        var futures: [Future<R>] = []
+        futures.reserveCapacity(items.count)
+        // Several bounded operations rather than one huge one: the scheduler handles each as one event, and
+        // each leaves as soon as it is made, so the cluster starts on the first while the next is encoded.
+        for start in stride(from: 0, to: items.count, by: Self.submitChunk) {
+            var specs: [TaskSpec] = []
+            specs.reserveCapacity(Self.submitChunk)
+            for item in items[start..<min(start + Self.submitChunk, items.count)] {
+                specs.append(
+                    try makeSpec(
+                        function.name, [item], key: nil, priority: priority, workers: workers,
+                        allowOtherWorkers: allowOtherWorkers, resources: resources, retries: retries))
+            }
+            for spec in specs { futures.append(Future<R>(key: spec.key, client: self)) }
+            loop.mailbox.post(.send(.submit(specs)))
         }
         return futures
     }

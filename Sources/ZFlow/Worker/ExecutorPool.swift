@@ -1,6 +1,7 @@
 import Collections
 import Foundation
 import ZFlowCore
+import ZFlowZMQ
 
 /// One finished run, posted from an executor thread to the worker's loop.
 struct ExecutionResult: Sendable {
@@ -11,15 +12,31 @@ struct ExecutionResult: Sendable {
 }
 
 /// A fixed pool of threads that run task bodies (which may block) off the loop thread.
+///
+/// Work crosses the boundary in batches both ways: the loop submits every run it starts in one call (one lock,
+/// and a wake-up only for threads that sleep), a thread takes its share of the queue at once and posts results
+/// to the loop's mailbox in batches — at the end of its share, or sooner once a millisecond has passed since
+/// its last post, so a long run never holds back the results of short ones before it.
 final class ExecutorPool: @unchecked Sendable {
+    /// A run to start: its id (for `withdraw`) and its body, which returns its result.
+    typealias Job = (run: RunID, body: @Sendable () -> ExecutionResult)
+
+    /// How long a thread may hold finished results before posting them.
+    static let postInterval = Interval.milliseconds(1)
+
     private let condition = NSCondition()
-    private var jobs: Deque<(run: RunID, body: @Sendable () -> Void)> = []
+    private var jobs: Deque<Job> = []
+    private var sleeping = 0
     private var stopping = false
     private var threads: [Thread] = []
+    private let threadCount: Int
+    private let results: Mailbox<ExecutionResult>
 
-    /// Starts `count` threads.
-    init(count: Int, name: String) {
-        for index in 0..<max(count, 1) {
+    /// Starts `count` threads that post what they run to `results`.
+    init(count: Int, name: String, results: Mailbox<ExecutionResult>) {
+        self.results = results
+        threadCount = max(count, 1)
+        for index in 0..<threadCount {
             let thread = Thread { [self] in work() }
             thread.name = "\(name)-\(index)"
             thread.stackSize = 8 << 20
@@ -28,15 +45,21 @@ final class ExecutorPool: @unchecked Sendable {
         }
     }
 
-    /// Queues a job for run `run`; the next free thread runs it.
-    func submit(run: RunID, _ job: @escaping @Sendable () -> Void) {
+    /// Queues runs in order; free threads take them.
+    func submit(_ batch: [Job]) {
+        guard !batch.isEmpty else { return }
         condition.lock()
-        jobs.append((run, job))
-        condition.signal()
+        jobs.append(contentsOf: batch)
+        let wake = min(sleeping, batch.count)
+        if wake == sleeping && wake > 1 {
+            condition.broadcast()
+        } else {
+            for _ in 0..<wake { condition.signal() }
+        }
         condition.unlock()
     }
 
-    /// Removes a queued job that no thread has started; returns whether it was still queued.
+    /// Removes a queued run that no thread has taken; returns whether it was still queued.
     func withdraw(run: RunID) -> Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -55,16 +78,36 @@ final class ExecutorPool: @unchecked Sendable {
     }
 
     private func work() {
+        var share: [Job] = []
+        var finished: [ExecutionResult] = []
         while true {
             condition.lock()
-            while jobs.isEmpty && !stopping { condition.wait() }
+            while jobs.isEmpty && !stopping {
+                sleeping += 1
+                condition.wait()
+                sleeping -= 1
+            }
             if stopping {
                 condition.unlock()
                 return
             }
-            let job = jobs.removeFirst()
+            // An even split among all threads: a busy one comes back for more, a sleeping one was woken.
+            let count = (jobs.count + threadCount - 1) / threadCount
+            share.removeAll(keepingCapacity: true)
+            for _ in 0..<count { share.append(jobs.removeFirst()) }
             condition.unlock()
-            job.body()
+            var lastPost = MonotonicClock.now()
+            for job in share {
+                finished.append(job.body())
+                let now = MonotonicClock.now()
+                if now - lastPost >= Self.postInterval {
+                    results.post(contentsOf: finished)
+                    finished.removeAll(keepingCapacity: true)
+                    lastPost = now
+                }
+            }
+            results.post(contentsOf: finished)
+            finished.removeAll(keepingCapacity: true)
         }
     }
 }

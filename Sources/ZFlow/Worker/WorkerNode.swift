@@ -119,6 +119,8 @@ private struct WorkerLoop {
     var store: ResultStore
     /// Whether new tasks are held back because results fill memory.
     var paused = false
+    /// Runs started since the last flush, handed to the pool together.
+    var dispatch: [ExecutorPool.Job] = []
     /// Results of finished runs, until the state machine says to keep or drop them.
     var pending: [RunID: Payload] = [:]
     /// DEALERs to other workers, by address.
@@ -151,7 +153,7 @@ private struct WorkerLoop {
         self.functions = functions
         self.control = control
         self.logger = logger
-        self.pool = ExecutorPool(count: options.nthreads, name: "zflow-exec")
+        self.pool = ExecutorPool(count: options.nthreads, name: "zflow-exec", results: completions)
         var config = WorkerConfig(
             nthreads: options.nthreads, dispatchDepth: options.dispatchDepth, maxDispatchDepth: options.maxDispatchDepth)
         config.pushLimit = UInt64(OperationWriter.inlineLimit)
@@ -269,6 +271,10 @@ private struct WorkerLoop {
     }
 
     mutating func flush() {
+        if !dispatch.isEmpty {
+            pool.submit(dispatch)
+            dispatch.removeAll(keepingCapacity: true)
+        }
         // Peers first: a result pushed to a waiting client should reach it before the scheduler's
         // `task-finished` does, or the client fetches what is already on its way.
         toPeers.flush(on: peers, logger: logger)
@@ -328,6 +334,9 @@ private struct WorkerLoop {
                     logger.warning("unreadable operation from the scheduler: \(error)")
                 }
             }
+            // Runs start and results leave after each message, not after the whole queue: the scheduler
+            // sends large assignments in several messages.
+            flush()
         }
     }
 
@@ -424,8 +433,7 @@ private struct WorkerLoop {
         let inputs = collected
         let function = functions[assignment.function]
         let worker = WorkerID(options.name)
-        let completions = completions
-        pool.submit(run: assignment.runID) {
+        dispatch.append((assignment.runID, {
             let start = MonotonicClock.now()
             let outcome: Result<Payload, RemoteError>
             if let function {
@@ -444,9 +452,9 @@ private struct WorkerLoop {
                         typeName: "UnknownFunction", message: "worker '\(worker)' has no function '\(assignment.function)'",
                         key: assignment.key, function: assignment.function, worker: worker))
             }
-            completions.post(
-                ExecutionResult(key: assignment.key, run: assignment.runID, outcome: outcome, duration: MonotonicClock.now() - start))
-        }
+            return ExecutionResult(
+                key: assignment.key, run: assignment.runID, outcome: outcome, duration: MonotonicClock.now() - start)
+        }))
     }
 
     // MARK: - Actions
@@ -474,11 +482,14 @@ private struct WorkerLoop {
             case .storeResult(let key, let run):
                 if let payload = pending.removeValue(forKey: run) { store.put(key, payload) }
             case .abandon(let key, let run):
-                if pool.withdraw(run: run) {
-                    let withdrawn = RemoteError(
-                        typeName: "Cancelled", message: "withdrawn before it started", key: key, worker: WorkerID(options.name))
-                    perform(state.handle(.executed(key, run, .failure(withdrawn), now: MonotonicClock.now())))
+                if let index = dispatch.firstIndex(where: { $0.run == run }) {
+                    dispatch.remove(at: index)
+                } else if !pool.withdraw(run: run) {
+                    continue
                 }
+                let withdrawn = RemoteError(
+                    typeName: "Cancelled", message: "withdrawn before it started", key: key, worker: WorkerID(options.name))
+                perform(state.handle(.executed(key, run, .failure(withdrawn), now: MonotonicClock.now())))
             case .dropResult(_, let run):
                 pending.removeValue(forKey: run)
             case .discard(let keys):
