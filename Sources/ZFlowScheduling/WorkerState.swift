@@ -7,7 +7,10 @@ import ZFlowCore
 /// results live in the shell's store; this machine decides what is stored, fetched, run and discarded.
 public struct WorkerState: Sendable {
     /// A task or dependency as the worker tracks it.
-    public struct WorkerTask: Sendable, Equatable {
+    ///
+    /// A class owned by the state, not a struct: reading one field of a struct in a dictionary copies the whole
+    /// record (its sets and arrays retained and released), several times per event.
+    public final class WorkerTask: @unchecked Sendable {
         /// The key.
         public let key: TaskKey
         /// Where it is.
@@ -32,6 +35,19 @@ public struct WorkerState: Sendable {
         /// Kept until the scheduler frees it, whatever local tasks use it: a copy it asked for
         /// (`acquire-replicas`, reported when it arrives) or a result reported in `held` after re-registering.
         public var keptUntilFreed = false
+
+        init(
+            key: TaskKey, status: WorkerTaskStatus, assignment: TaskAssignment? = nil, holders: [PeerAddress] = [],
+            nbytes: UInt64 = 0, order: UInt64, keptUntilFreed: Bool = false
+        ) {
+            self.key = key
+            self.status = status
+            self.assignment = assignment
+            self.holders = holders
+            self.nbytes = nbytes
+            self.order = order
+            self.keptUntilFreed = keptUntilFreed
+        }
     }
 
     /// Behaviour knobs.

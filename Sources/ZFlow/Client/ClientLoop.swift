@@ -209,9 +209,9 @@ private struct ClientLoopState {
                 var stopping = false
                 for command in mailbox.drain() {
                     if case .stop = command { stopping = true } else { handle(command) }
-                    // Each command's operations leave at once: a large `map` posts several submits, and the
-                    // scheduler starts on the first while the next is encoded.
-                    if !outbox.isEmpty {
+                    // A large `map` posts several submits: each leaves at once, and the scheduler starts on
+                    // the first while the next is encoded; small commands still leave together.
+                    if outbox.isWorthFlushingEarly {
                         outbox.flush(on: scheduler, logger: logger)
                         lastSent = MonotonicClock.now()
                     }

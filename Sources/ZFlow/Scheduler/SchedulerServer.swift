@@ -111,7 +111,8 @@ private struct SchedulerLoop {
         }
     }
 
-    /// Reads queued messages (at most a bounded number, so ticks still come), flushing what each caused.
+    /// Reads queued messages (at most a bounded number, so ticks still come), flushing on the way once much
+    /// is waiting.
     ///
     /// - Returns: true when the queue was read to the end.
     mutating func receiveAll() -> Bool {
@@ -125,9 +126,9 @@ private struct SchedulerLoop {
             }
             guard let frames, let routingFrame = frames.first else { return true }
             handleMessage(routing: routingFrame, frames: Array(frames.dropFirst()))
-            // What one message caused leaves before the next is read, so workers and clients work on it
+            // What a large message caused leaves before the next is read, so workers and clients work on it
             // meanwhile instead of waiting for the whole queue.
-            payloadBytesRelayed += UInt64(outbox.flush(on: router, logger: logger))
+            if outbox.isWorthFlushingEarly { payloadBytesRelayed += UInt64(outbox.flush(on: router, logger: logger)) }
         }
         return false
     }

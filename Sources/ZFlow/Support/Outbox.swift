@@ -15,6 +15,12 @@ final class Outbox {
     private var writers: [Data: OperationWriter] = [:]
     private var order: [Data] = []
     private var sealed: [(routing: Data, frames: [Data])] = []
+    /// Operations added since the last flush.
+    private(set) var pendingOperations = 0
+
+    /// Operations waiting before a loop flushes in the middle of a batch of input rather than at its end:
+    /// large outputs start moving while the rest of the input is read, small ones still leave together.
+    static let earlyFlushOperations = 512
 
     /// Adds an operation for the peer behind `routing` (an empty routing id: the socket's only peer).
     func add<M: WireMessage>(_ message: M, to routing: Data = Data()) {
@@ -27,13 +33,17 @@ final class Outbox {
         }
         if writer.isEmpty { order.append(routing) }
         writer.add(message)
+        pendingOperations += 1
         if writer.count >= Self.maxOperations || writer.header.count >= Self.maxHeaderBytes {
             sealed.append((routing, writer.finish()))
         }
     }
 
     /// True when nothing is waiting.
-    var isEmpty: Bool { sealed.isEmpty && order.allSatisfy { writers[$0]?.isEmpty ?? true } }
+    var isEmpty: Bool { pendingOperations == 0 }
+
+    /// True when enough is waiting to send it before the rest of the input is read.
+    var isWorthFlushingEarly: Bool { pendingOperations >= Self.earlyFlushOperations }
 
     /// Sends every waiting message on `socket`, prefixing the routing id when there is one.
     ///
@@ -42,6 +52,7 @@ final class Outbox {
     func flush(on socket: ZMQSocket, logger: Logger) -> Int {
         var messages = sealed
         sealed.removeAll(keepingCapacity: true)
+        pendingOperations = 0
         for routing in order {
             guard let writer = writers[routing], !writer.isEmpty else { continue }
             messages.append((routing, writer.finish()))

@@ -270,11 +270,15 @@ private struct WorkerLoop {
         perform(state.handle(.paused(full, now: MonotonicClock.now())))
     }
 
+    /// Hands the runs started since the last call to the executor pool.
+    mutating func submitRuns() {
+        guard !dispatch.isEmpty else { return }
+        pool.submit(dispatch)
+        dispatch.removeAll(keepingCapacity: true)
+    }
+
     mutating func flush() {
-        if !dispatch.isEmpty {
-            pool.submit(dispatch)
-            dispatch.removeAll(keepingCapacity: true)
-        }
+        submitRuns()
         // Peers first: a result pushed to a waiting client should reach it before the scheduler's
         // `task-finished` does, or the client fetches what is already on its way.
         toPeers.flush(on: peers, logger: logger)
@@ -336,7 +340,8 @@ private struct WorkerLoop {
             }
             // Runs start and results leave after each message, not after the whole queue: the scheduler
             // sends large assignments in several messages.
-            flush()
+            submitRuns()
+            if toScheduler.isWorthFlushingEarly || toPeers.isWorthFlushingEarly { flush() }
         }
     }
 
