@@ -35,29 +35,36 @@ enum ClientCommand: Sendable {
     case stop
 }
 
-/// Key states shared between the loop (which writes) and the API (which reads `status`).
+/// Key states shared between the loop (which writes) and the API (which reads `status`), with the number
+/// of live `Future` handles of each key: one dictionary, so a status change or a handle costs one lookup.
 final class KeyTable: @unchecked Sendable {
+    private struct Entry {
+        var handles: Int
+        var status: KeyStatus
+    }
     private let lock = NSLock()
-    private var statuses: [TaskKey: KeyStatus] = [:]
-    private var handles: [TaskKey: Int] = [:]
+    private var entries: [TaskKey: Entry] = [:]
 
     func status(_ key: TaskKey) -> KeyStatus? {
         lock.lock()
         defer { lock.unlock() }
-        return statuses[key]
+        return entries[key]?.status
     }
 
-    func set(_ key: TaskKey, _ status: KeyStatus) {
+    /// Records a key's state while some handle holds it; returns whether one does.
+    @discardableResult
+    func set(_ key: TaskKey, _ status: KeyStatus) -> Bool {
         lock.lock()
-        if handles[key] != nil { statuses[key] = status }
-        lock.unlock()
+        defer { lock.unlock() }
+        guard entries[key] != nil else { return false }
+        entries[key]!.status = status
+        return true
     }
 
     /// Adds a handle; a key seen for the first time starts pending.
     func retain(_ key: TaskKey) {
         lock.lock()
-        handles[key, default: 0] += 1
-        if statuses[key] == nil { statuses[key] = .pending }
+        entries[key, default: Entry(handles: 0, status: .pending)].handles += 1
         lock.unlock()
     }
 
@@ -66,15 +73,26 @@ final class KeyTable: @unchecked Sendable {
     func release(_ key: TaskKey, lastReleased: () -> Void) {
         lock.lock()
         defer { lock.unlock() }
-        guard let count = handles[key] else { return }
+        guard let count = entries[key]?.handles else { return }
         if count > 1 {
-            handles[key] = count - 1
+            entries[key]!.handles = count - 1
             return
         }
-        handles.removeValue(forKey: key)
-        statuses.removeValue(forKey: key)
+        entries.removeValue(forKey: key)
         lastReleased()
     }
+}
+
+/// What the loop knows of one key: its state, the waits and watches that end when it settles, and a result
+/// pushed ahead of `task-finished`. One record per key, so settling a key costs one lookup.
+final class LoopKey {
+    var status: KeyStatus = .pending
+    /// Ids of the `waiters` waiting for it.
+    var waiters: [Int] = []
+    /// Called once when it settles.
+    var watchers: [@Sendable (TaskKey) -> Void] = []
+    /// A small result a worker pushed ahead of `task-finished`, kept until fetched or released.
+    var pushed: Payload?
 }
 
 /// The client's loop thread: owns the DEALER to the scheduler and DEALERs to workers.
@@ -164,18 +182,15 @@ private struct ClientLoopState {
     let scheduler: ZMQSocket
     /// This client's routing id, set on its sockets to workers too, so that they can push results to it.
     let identity: String
-    /// Small results workers pushed ahead of `task-finished`, kept until fetched or released.
-    var pushed: [TaskKey: Payload] = [:]
     let table: KeyTable
     let logger: Logger
     let decoder = OperationDecoder()
     let outbox = Outbox()
     var workers: [PeerAddress: ZMQSocket] = [:]
     var pendingReplies: [PeerAddress: [PendingReply]] = [:]
-    var statuses: [TaskKey: KeyStatus] = [:]
+    /// Every key this client submitted or waits for, until its last handle is released.
+    var known: [TaskKey: LoopKey] = [:]
     var waiters: [Int: Waiter] = [:]
-    var waitersByKey: [TaskKey: [Int]] = [:]
-    var watchers: [TaskKey: [@Sendable (TaskKey) -> Void]] = [:]
     var fetches: [Int: Fetch] = [:]
     /// Requests answered by `registered` or `info-reply`, in the order they were sent.
     var infoRequests: [@Sendable (Result<SchedulerToClient, Error>) -> Void] = []
@@ -266,15 +281,12 @@ private struct ClientLoopState {
         switch command {
         case .send(let message):
             if case .submit(let specs) = message {
-                for spec in specs where statuses[spec.key] == nil { statuses[spec.key] = .pending }
+                for spec in specs where known[spec.key] == nil { known[spec.key] = LoopKey() }
             }
             flushReleases()
             outbox.add(message)
         case .release(let keys):
-            for key in keys {
-                statuses.removeValue(forKey: key)
-                pushed.removeValue(forKey: key)
-            }
+            for key in keys { known.removeValue(forKey: key) }
             releases.append(contentsOf: keys)
         case .awaitKeys(let keys, let deadline, let completion):
             awaitKeys(keys, deadline: deadline, then: .resume(completion))
@@ -294,10 +306,10 @@ private struct ClientLoopState {
             outbox.add(message)
         case .watch(let keys, let callback):
             for key in keys {
-                switch statuses[key] {
-                case .pending?: watchers[key, default: []].append(callback)
-                case nil where table.status(key) != nil: watchers[key, default: []].append(callback)
-                default: callback(key)
+                if let record = record(key), case .pending = record.status {
+                    record.watchers.append(callback)
+                } else {
+                    callback(key)
                 }
             }
         case .connectWorkers(let peers):
@@ -316,7 +328,7 @@ private struct ClientLoopState {
     mutating func awaitKeys(_ keys: [TaskKey], deadline: Instant?, then: WaitOutcome) {
         var remaining = Set<TaskKey>()
         for key in keys {
-            switch statuses[key] ?? .pending {
+            switch known[key]?.status ?? .pending {
             case .finished: continue
             case .erred(let error):
                 finish(then, .failure(error))
@@ -334,7 +346,15 @@ private struct ClientLoopState {
         let id = nextID
         nextID += 1
         waiters[id] = Waiter(remaining: remaining, deadline: deadline, started: MonotonicClock.now(), then: then)
-        for key in remaining { waitersByKey[key, default: []].append(id) }
+        for key in remaining {
+            if let record = known[key] {
+                record.waiters.append(id)
+            } else {
+                let record = LoopKey()
+                record.waiters.append(id)
+                known[key] = record
+            }
+        }
     }
 
     /// Ends a wait: reports it, or goes on to fetch.
@@ -352,7 +372,7 @@ private struct ClientLoopState {
     /// Asks the holders now known for `keys` of fetch `id`.
     mutating func refetch(_ id: Int, _ keys: [TaskKey]) {
         var holders: [TaskKey: [PeerAddress]] = [:]
-        for key in keys { if case .finished(let known, _)? = statuses[key] { holders[key] = known } }
+        for key in keys { if case .finished(let named, _)? = known[key]?.status { holders[key] = named } }
         fetches[id]?.deadline = MonotonicClock.now()
         continueFetch(id, holders)
     }
@@ -371,10 +391,12 @@ private struct ClientLoopState {
 
     /// Records a key's final state and wakes waiters and watchers.
     mutating func settle(_ key: TaskKey, _ status: KeyStatus) {
-        guard statuses[key] != nil || table.status(key) != nil else { return }
-        statuses[key] = status
+        guard let record = record(key) else { return }
+        record.status = status
         table.set(key, status)
-        for id in waitersByKey.removeValue(forKey: key) ?? [] {
+        let waiting = record.waiters
+        record.waiters = []
+        for id in waiting {
             guard waiters[id] != nil else { continue }
             switch status {
             case .finished:
@@ -388,7 +410,19 @@ private struct ClientLoopState {
                 break
             }
         }
-        for callback in watchers.removeValue(forKey: key) ?? [] { callback(key) }
+        let watching = record.watchers
+        record.watchers = []
+        for callback in watching { callback(key) }
+    }
+
+    /// The loop's record of `key`; one is made for a key a live handle holds that the loop has not seen yet
+    /// (its `submit` is still on the way). Nil for a key no handle holds.
+    mutating func record(_ key: TaskKey) -> LoopKey? {
+        if let existing = known[key] { return existing }
+        guard table.status(key) != nil else { return nil }
+        let made = LoopKey()
+        known[key] = made
+        return made
     }
 
     // MARK: - Fetching results from workers
@@ -399,11 +433,13 @@ private struct ClientLoopState {
         var results: [TaskKey: Payload] = [:]
         var bytes: UInt64 = 0
         for key in Set(keys) {
-            if let payload = pushed.removeValue(forKey: key) {
+            let record = known[key]
+            if let payload = record?.pushed {
+                record?.pushed = nil
                 results[key] = payload
                 continue
             }
-            guard case .finished(let holders, let nbytes)? = statuses[key], let holder = holders.first else {
+            guard case .finished(let holders, let nbytes)? = record?.status, let holder = holders.first else {
                 completion(.failure(ClientError.dataUnavailable(key, reason: "the task has not finished")))
                 return
             }
@@ -473,8 +509,8 @@ private struct ClientLoopState {
                 recomputing.append(key)
                 continue
             }
-            if case .finished(_, let nbytes)? = statuses[key] {
-                statuses[key] = .finished(holders: holders[key]!, nbytes: nbytes)
+            if let record = known[key], case .finished(_, let nbytes) = record.status {
+                record.status = .finished(holders: holders[key]!, nbytes: nbytes)
                 bytes += nbytes
             }
             if byPeer[holder] == nil { order.append(holder) }
@@ -484,7 +520,7 @@ private struct ClientLoopState {
         if !recomputing.isEmpty {
             // No deadline while only recomputations are awaited: they take as long as the tasks do.
             if byPeer.isEmpty { fetches[id]?.deadline = Instant(nanoseconds: .max) }
-            for key in recomputing { statuses[key] = .pending }
+            for key in recomputing { known[key]?.status = .pending }
             awaitKeys(recomputing, deadline: nil, then: .refetch(id: id, recomputing))
         }
     }
@@ -530,8 +566,8 @@ private struct ClientLoopState {
 
     /// Keeps a pushed result of a key this client still holds, and settles the key at once.
     mutating func acceptPush(_ item: KeyedPayload, from peer: PeerAddress) {
-        guard statuses[item.key] != nil else { return }
-        pushed[item.key] = item.payload
+        guard let record = known[item.key] else { return }
+        record.pushed = item.payload
         settle(item.key, .finished(holders: [peer], nbytes: UInt64(item.payload.count)))
     }
 
@@ -600,8 +636,8 @@ private struct ClientLoopState {
             // Everything waited on is gone: fail it precisely rather than wait forever.
             if !forgotten { logger.error("\(ClientError.forgotten)") }
             forgotten = true
-            for (key, status) in statuses {
-                guard case .pending = status else { continue }
+            for (key, record) in known {
+                guard case .pending = record.status else { continue }
                 settle(
                     key,
                     .erred(RemoteError(typeName: "ClientForgotten", message: ClientError.forgotten.description, key: key)))
