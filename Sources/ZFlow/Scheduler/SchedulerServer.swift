@@ -173,13 +173,13 @@ private struct SchedulerLoop {
             switch action {
             case .toWorker(let routing, let message):
                 if case .error(let violation) = message { logger.info("error to \(routing): \(violation)") }
-                outbox.add(message, to: RoutingIdentity.bytes(routing.rawValue))
+                outbox.add(message, to: routing.rawValue)
             case .toClient(let client, let message):
                 if case .info(var info) = message {
                     info.counters.payloadBytesRelayed = payloadBytesRelayed
-                    outbox.add(SchedulerToClient.info(info), to: RoutingIdentity.bytes(client.rawValue))
+                    outbox.add(SchedulerToClient.info(info), to: client.rawValue)
                 } else {
-                    outbox.add(message, to: RoutingIdentity.bytes(client.rawValue))
+                    outbox.add(message, to: client.rawValue)
                 }
             }
         }

@@ -12,9 +12,13 @@ final class Outbox {
     /// Header bytes per message at most (a single larger operation still goes alone).
     static let maxHeaderBytes = 1 << 20
 
-    private var writers: [Data: OperationWriter] = [:]
-    private var order: [Data] = []
-    private var sealed: [(routing: Data, frames: [Data])] = []
+    /// Writers by routing id in text form (`RoutingIdentity`); bytes are made once per message at flush.
+    private var writers: [String: OperationWriter] = [:]
+    private var order: [String] = []
+    private var sealed: [(routing: String, frames: [Data])] = []
+    /// The destination of the previous `add`: runs of operations to one peer skip the dictionary.
+    private var lastRouting: String?
+    private var lastWriter: OperationWriter?
     /// Operations added since the last flush.
     private(set) var pendingOperations = 0
 
@@ -22,15 +26,20 @@ final class Outbox {
     /// large outputs start moving while the rest of the input is read, small ones still leave together.
     static let earlyFlushOperations = 512
 
-    /// Adds an operation for the peer behind `routing` (an empty routing id: the socket's only peer).
-    func add<M: WireMessage>(_ message: M, to routing: Data = Data()) {
+    /// Adds an operation for the peer behind `routing`, a routing id in the text form of `RoutingIdentity`
+    /// (empty: the socket's only peer).
+    func add<M: WireMessage>(_ message: M, to routing: String = "") {
         let writer: OperationWriter
-        if let existing = writers[routing] {
+        if let lastWriter, routing == lastRouting {
+            writer = lastWriter
+        } else if let existing = writers[routing] {
             writer = existing
         } else {
             writer = OperationWriter()
             writers[routing] = writer
         }
+        lastRouting = routing
+        lastWriter = writer
         if writer.isEmpty { order.append(routing) }
         writer.add(message)
         pendingOperations += 1
@@ -58,12 +67,16 @@ final class Outbox {
             messages.append((routing, writer.finish()))
         }
         order.removeAll(keepingCapacity: true)
-        if writers.count > 1024 { writers.removeAll() }
+        if writers.count > 1024 {
+            writers.removeAll()
+            lastRouting = nil
+            lastWriter = nil
+        }
         var payloadBytes = 0
         for (routing, frames) in messages {
             payloadBytes += frames.dropFirst(2).reduce(0) { $0 + $1.count }
             do {
-                try socket.send(routing.isEmpty ? frames : [routing] + frames)
+                try socket.send(routing.isEmpty ? frames : [RoutingIdentity.bytes(routing)] + frames)
             } catch {
                 logger.warning("send failed: \(error)")
             }

@@ -349,7 +349,8 @@ private struct WorkerLoop {
 
     mutating func serveRequests() {
         while let frames = try? peers.receive(dontWait: true) {
-            guard let routing = frames.first else { continue }
+            guard let routingBytes = frames.first else { continue }
+            let routing = RoutingIdentity.text(routingBytes)
             let results: [Result<PeerRequest, WireError>]
             do {
                 results = try decoder.decode(PeerRequest.self, frames: Array(frames.dropFirst()))
@@ -482,7 +483,7 @@ private struct WorkerLoop {
             case .push(let key, let clients):
                 guard let payload = store.get(key) else { continue }
                 for client in clients {
-                    toPeers.add(PeerReply.pushed(KeyedPayload(key: key, payload: payload)), to: Data(client.rawValue.utf8))
+                    toPeers.add(PeerReply.pushed(KeyedPayload(key: key, payload: payload)), to: client.rawValue)
                 }
             case .storeResult(let key, let run):
                 if let payload = pending.removeValue(forKey: run) { store.put(key, payload) }
