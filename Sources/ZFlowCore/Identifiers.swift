@@ -35,64 +35,43 @@ extension PrehashedName {
     public var description: String { rawValue }
 }
 
+/// A name of one kind (the phantom `Kind` keeps task keys, worker names and the rest apart as types).
+public struct Name<Kind>: PrehashedName, ExpressibleByStringLiteral {
+    /// The name as it travels on the wire.
+    public let rawValue: String
+    /// FNV-1a of the UTF-8 bytes.
+    public let digest: UInt64
+
+    /// Wraps a name.
+    public init(_ rawValue: String) {
+        self.rawValue = rawValue
+        digest = Self.digest(of: rawValue)
+    }
+    /// Wraps a name literal.
+    public init(stringLiteral value: String) { self.init(value) }
+}
+
+/// What a `TaskKey` names.
+public enum TaskKeyKind {}
+/// What a `WorkerID` names.
+public enum WorkerIDKind {}
+/// What a `ClientID` names.
+public enum ClientIDKind {}
+/// What a `PeerAddress` names.
+public enum PeerAddressKind {}
+/// What a `RoutingID` names.
+public enum RoutingIDKind {}
+
 /// The unique name of a task, and of its result, in a cluster.
-public struct TaskKey: PrehashedName, ExpressibleByStringLiteral {
-    /// The key as it travels on the wire.
-    public let rawValue: String
-    /// FNV-1a of the UTF-8 bytes.
-    public let digest: UInt64
-
-    /// Wraps a key string.
-    public init(_ rawValue: String) {
-        self.rawValue = rawValue
-        digest = Self.digest(of: rawValue)
-    }
-    /// Wraps a key literal.
-    public init(stringLiteral value: String) { self.init(value) }
-}
-
+public typealias TaskKey = Name<TaskKeyKind>
 /// A worker's unique name in a cluster (its `--name`, or one the worker made up).
-public struct WorkerID: PrehashedName, ExpressibleByStringLiteral {
-    /// The name as it travels on the wire.
-    public let rawValue: String
-    /// FNV-1a of the UTF-8 bytes.
-    public let digest: UInt64
-    /// Wraps a worker name.
-    public init(_ rawValue: String) {
-        self.rawValue = rawValue
-        digest = Self.digest(of: rawValue)
-    }
-    /// Wraps a worker name literal.
-    public init(stringLiteral value: String) { self.init(value) }
-}
-
+public typealias WorkerID = Name<WorkerIDKind>
 /// A client's unique name in a cluster: the routing id its DEALER socket sets.
-public struct ClientID: PrehashedName, ExpressibleByStringLiteral {
-    /// The name as it travels on the wire.
-    public let rawValue: String
-    /// FNV-1a of the UTF-8 bytes.
-    public let digest: UInt64
-    /// Wraps a client name.
-    public init(_ rawValue: String) {
-        self.rawValue = rawValue
-        digest = Self.digest(of: rawValue)
-    }
-    /// Wraps a client name literal.
-    public init(stringLiteral value: String) { self.init(value) }
-}
-
+public typealias ClientID = Name<ClientIDKind>
 /// The address of a worker's peer ROUTER socket, e.g. `tcp://127.0.0.1:40123`.
-public struct PeerAddress: PrehashedName {
-    /// The ZeroMQ endpoint string.
-    public let rawValue: String
-    /// FNV-1a of the UTF-8 bytes.
-    public let digest: UInt64
-    /// Wraps an endpoint string.
-    public init(_ rawValue: String) {
-        self.rawValue = rawValue
-        digest = Self.digest(of: rawValue)
-    }
-}
+public typealias PeerAddress = Name<PeerAddressKind>
+/// The routing id a DEALER presents to the scheduler's ROUTER, before it is known as a worker.
+public typealias RoutingID = Name<RoutingIDKind>
 
 /// Identifies one assignment of a task to a worker; a result reported under an older run is stale.
 public struct RunID: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -106,15 +85,3 @@ public struct RunID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static func < (lhs: RunID, rhs: RunID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-/// The routing id a DEALER presents to the scheduler's ROUTER, before it is known as a worker.
-public struct RoutingID: PrehashedName {
-    /// The routing id's bytes as text.
-    public let rawValue: String
-    /// FNV-1a of the UTF-8 bytes.
-    public let digest: UInt64
-    /// Wraps a routing id.
-    public init(_ rawValue: String) {
-        self.rawValue = rawValue
-        digest = Self.digest(of: rawValue)
-    }
-}
