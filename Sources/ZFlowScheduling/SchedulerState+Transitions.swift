@@ -249,12 +249,10 @@ extension SchedulerState {
     /// Tells every holder of `task` to drop its result.
     mutating func freeHolders(_ task: SchedulerTask) {
         for holder in task.holders {
-            // Read only what is needed: a copy of the whole record would share its sets and make the removal
-            // below copy them (O(keys held) per task).
-            guard let routing = workers[holder]?.routing else { continue }
-            workers[holder]!.held.remove(task.key)
-            workers[holder]!.bytesHeld -= min(task.nbytes, workers[holder]!.bytesHeld)
-            actions.append(.toWorker(routing, .freeKeys([task.key])))
+            guard let record = workers[holder] else { continue }
+            record.held.remove(task.key)
+            record.bytesHeld -= min(task.nbytes, record.bytesHeld)
+            actions.append(.toWorker(record.routing, .freeKeys([task.key])))
         }
     }
 

@@ -244,7 +244,45 @@ public struct SchedulerState: Sendable {
             workersWithRoom.removeAll(keepingCapacity: true)
             if queuedCount > 0 { for worker in Set(offered).sorted() { fillFromQueue(worker) } }
         }
-        return actions
+        return coalescingFreeKeys(actions)
+    }
+
+    /// Joins each run of `free-keys` to one worker into one operation: releasing 20,000 keys is then one
+    /// `free-keys` per worker, not 20,000. A run ends at any other operation to the same worker, so nothing
+    /// is reordered with respect to what else that worker is told.
+    public func coalescingFreeKeys(_ actions: [SchedulerAction]) -> [SchedulerAction] {
+        var freeing = 0
+        for case .toWorker(_, .freeKeys) in actions {
+            freeing += 1
+            if freeing > 1 { break }
+        }
+        guard freeing > 1 else { return actions }
+        var merged: [SchedulerAction] = []
+        merged.reserveCapacity(actions.count)
+        var openRun: [RoutingID: Int] = [:]
+        var joined: [Int: [TaskKey]] = [:]
+        for action in actions {
+            guard case .toWorker(let routing, let message) = action else {
+                merged.append(action)
+                continue
+            }
+            guard case .freeKeys(let keys) = message else {
+                openRun[routing] = nil
+                merged.append(action)
+                continue
+            }
+            if let index = openRun[routing] {
+                joined[index, default: []].append(contentsOf: keys)
+            } else {
+                openRun[routing] = merged.count
+                merged.append(action)
+            }
+        }
+        for (index, keys) in joined {
+            guard case .toWorker(let routing, .freeKeys(let first)) = merged[index] else { continue }
+            merged[index] = .toWorker(routing, .freeKeys(first + keys))
+        }
+        return merged
     }
 
     /// The transitions of `key` still in the log, oldest first.

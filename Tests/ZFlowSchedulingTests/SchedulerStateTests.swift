@@ -347,7 +347,7 @@ struct SchedulerStateTests {
         var h = cluster([w1])
         h.submit([.dummy("a"), .dummy("b")])
         h.finish("a")
-        #expect(h.fromClient(c1, .unregister) == [free(w1, ["a"]), free(w1, ["b"])])
+        #expect(h.fromClient(c1, .unregister) == [free(w1, ["a", "b"])], "one free-keys for both")
         #expect(h.state.tasks.isEmpty)
         #expect(h.state.clients.isEmpty)
     }
@@ -412,8 +412,19 @@ struct SchedulerStateTests {
         h.finish("a")
         h.submit([.dummy("b", deps: ["a"])])
         h.fromClient(c1, .release(["a"]))
-        #expect(h.fromClient(c1, .cancel(["b"])) == [.toClient(c1, .taskCancelled(key: "b")), free(w1, ["b"]), free(w1, ["a"])])
+        #expect(h.fromClient(c1, .cancel(["b"])) == [.toClient(c1, .taskCancelled(key: "b")), free(w1, ["b", "a"])])
         #expect(h.state.tasks.isEmpty)
+    }
+
+    /// Runs of `free-keys` to one worker are joined, but never across another operation to that worker:
+    /// a key freed before it is assigned again must stay freed first.
+    @Test func freeKeysAreJoinedOnlyWithinARunToOneWorker() {
+        let h = cluster([w1])
+        let compute = SchedulerAction.toWorker(.worker(w1), .computeTask(.dummy("x")))
+        let other = SchedulerAction.toClient(c1, .taskCancelled(key: "z"))
+        let actions = [free(w1, ["a"]), other, free(w1, ["b"]), compute, free(w1, ["c"]), free(w1, ["d"])]
+        #expect(
+            h.state.coalescingFreeKeys(actions) == [free(w1, ["a", "b"]), other, compute, free(w1, ["c", "d"])])
     }
 
     // MARK: - Who has, scatter, info
