@@ -177,6 +177,20 @@ struct ClusterTests {
         } catch ClientError.timedOut {}
     }
 
+    /// A gather of several fetch chunks, some keys finished before it starts and some after, with a key
+    /// twice: every value comes back, in order.
+    @Test func aLargeGatherReturnsEveryValueInOrder() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let early = try await client.map(inc, Array(0..<1500))
+        _ = try await client.wait(early, timeout: .seconds(20))
+        let late = try await client.map(inc, Array(1500..<3500))
+        let all = early + late + [early[0]]
+        let values = try await client.gather(all, timeout: .seconds(30))
+        #expect(values == Array(1...3500) + [1])
+    }
+
     @Test func killedWorkerMidTaskStillResolves() async throws {
         let cluster = try await TestCluster()
         defer { cluster.shutdown() }

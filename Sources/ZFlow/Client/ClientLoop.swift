@@ -147,10 +147,40 @@ private struct ClientLoopState {
     enum WaitOutcome {
         /// Report the end of the wait.
         case resume(@Sendable (Result<Void, Error>) -> Void)
-        /// Fetch the keys, then report the values.
-        case fetch([TaskKey], @Sendable (Result<[TaskKey: Payload], Error>) -> Void)
+        /// Fetch the keys in chunks as they finish, then report the values (`gather`).
+        case gather(Gathering)
         /// Go on with fetch `id` for these keys (they were being recomputed).
         case refetch(id: Int, [TaskKey])
+    }
+    /// A `gather` under way. Its keys are fetched in chunks of `chunk` as they finish, so the workers serve
+    /// and this client decodes the first results while later tasks still run, instead of all at the end.
+    /// Touched by the loop thread only.
+    final class Gathering: @unchecked Sendable {
+        static let chunk = 1000
+        let completion: @Sendable (Result<[TaskKey: Payload], Error>) -> Void
+        var results: [TaskKey: Payload] = [:]
+        /// Finished keys not asked for yet.
+        var unfetched: [TaskKey] = []
+        var fetchesInFlight = 0
+        /// Every key has finished (nothing more joins `unfetched`).
+        var settled = false
+        /// Reported already (a failure, or every value).
+        var done = false
+
+        init(completion: @escaping @Sendable (Result<[TaskKey: Payload], Error>) -> Void) { self.completion = completion }
+
+        /// Reports the values once every key has finished and been fetched.
+        func completeIfAllHere() {
+            guard settled, !done, fetchesInFlight == 0, unfetched.isEmpty else { return }
+            done = true
+            completion(.success(results))
+        }
+
+        func fail(_ error: Error) {
+            guard !done else { return }
+            done = true
+            completion(.failure(error))
+        }
     }
     struct Waiter {
         var remaining: Set<TaskKey>
@@ -291,7 +321,7 @@ private struct ClientLoopState {
         case .awaitKeys(let keys, let deadline, let completion):
             awaitKeys(keys, deadline: deadline, then: .resume(completion))
         case .gather(let keys, let deadline, let completion):
-            awaitKeys(keys, deadline: deadline, then: .fetch(keys, completion))
+            awaitKeys(keys, deadline: deadline, then: .gather(Gathering(completion: completion)))
         case .putData(let peer, let items, let completion):
             do {
                 try send(PeerRequest.putData(items), to: peer)
@@ -329,7 +359,8 @@ private struct ClientLoopState {
         var remaining = Set<TaskKey>()
         for key in keys {
             switch known[key]?.status ?? .pending {
-            case .finished: continue
+            case .finished:
+                if case .gather(let gathering) = then { gathering.unfetched.append(key) }
             case .erred(let error):
                 finish(then, .failure(error))
                 return
@@ -343,6 +374,7 @@ private struct ClientLoopState {
             finish(then, .success(()))
             return
         }
+        if case .gather(let gathering) = then, !gathering.unfetched.isEmpty { fetchChunk(of: gathering) }
         let id = nextID
         nextID += 1
         waiters[id] = Waiter(remaining: remaining, deadline: deadline, started: MonotonicClock.now(), then: then)
@@ -361,11 +393,30 @@ private struct ClientLoopState {
     mutating func finish(_ outcome: WaitOutcome, _ result: Result<Void, Error>) {
         switch (outcome, result) {
         case (.resume(let completion), _): completion(result)
-        case (.fetch(let keys, let completion), .success): fetch(keys, completion: completion)
-        case (.fetch(_, let completion), .failure(let error)): completion(.failure(error))
+        case (.gather(let gathering), .success):
+            gathering.settled = true
+            if gathering.unfetched.isEmpty { gathering.completeIfAllHere() } else { fetchChunk(of: gathering) }
+        case (.gather(let gathering), .failure(let error)): gathering.fail(error)
         case (.refetch(let id, let keys), .success): refetch(id, keys)
         case (.refetch(let id, _), .failure(let error)):
             fetches.removeValue(forKey: id)?.completion(.failure(error))
+        }
+    }
+
+    /// Fetches the finished keys of a `gather` not asked for yet.
+    mutating func fetchChunk(of gathering: Gathering) {
+        let keys = gathering.unfetched
+        gathering.unfetched = []
+        gathering.fetchesInFlight += 1
+        fetch(keys) { result in
+            gathering.fetchesInFlight -= 1
+            switch result {
+            case .success(let values):
+                gathering.results.merge(values) { first, _ in first }
+                gathering.completeIfAllHere()
+            case .failure(let error):
+                gathering.fail(error)
+            }
         }
     }
 
@@ -401,7 +452,12 @@ private struct ClientLoopState {
             switch status {
             case .finished:
                 waiters[id]!.remaining.remove(key)
-                if waiters[id]!.remaining.isEmpty { finish(waiters.removeValue(forKey: id)!.then, .success(())) }
+                let done = waiters[id]!.remaining.isEmpty
+                if case .gather(let gathering) = waiters[id]!.then {
+                    gathering.unfetched.append(key)
+                    if !done && gathering.unfetched.count >= Gathering.chunk { fetchChunk(of: gathering) }
+                }
+                if done { finish(waiters.removeValue(forKey: id)!.then, .success(())) }
             case .erred(let error):
                 finish(waiters.removeValue(forKey: id)!.then, .failure(error))
             case .cancelled:
