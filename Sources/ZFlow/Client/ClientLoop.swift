@@ -183,7 +183,8 @@ private struct ClientLoopState {
         }
     }
     struct Waiter {
-        var remaining: Set<TaskKey>
+        /// Keys not settled yet (each counted once; their records list this waiter).
+        var pending: Int
         let deadline: Instant?
         let started: Instant
         let then: WaitOutcome
@@ -356,37 +357,41 @@ private struct ClientLoopState {
     }
 
     mutating func awaitKeys(_ keys: [TaskKey], deadline: Instant?, then: WaitOutcome) {
-        var remaining = Set<TaskKey>()
+        let id = nextID
+        nextID += 1
+        var pending = 0
         for key in keys {
-            switch known[key]?.status ?? .pending {
+            let record: LoopKey
+            if let existing = known[key] {
+                record = existing
+            } else {
+                record = LoopKey()
+                known[key] = record
+            }
+            switch record.status {
             case .finished:
                 if case .gather(let gathering) = then { gathering.unfetched.append(key) }
             case .erred(let error):
+                // Records already listing `id` skip it when they settle: no waiter is registered under it.
                 finish(then, .failure(error))
                 return
             case .cancelled:
                 finish(then, .failure(ClientError.cancelled(key)))
                 return
-            case .pending: remaining.insert(key)
+            case .pending:
+                // A key listed twice counts once.
+                if record.waiters.last != id {
+                    record.waiters.append(id)
+                    pending += 1
+                }
             }
         }
-        if remaining.isEmpty {
+        if pending == 0 {
             finish(then, .success(()))
             return
         }
         if case .gather(let gathering) = then, !gathering.unfetched.isEmpty { fetchChunk(of: gathering) }
-        let id = nextID
-        nextID += 1
-        waiters[id] = Waiter(remaining: remaining, deadline: deadline, started: MonotonicClock.now(), then: then)
-        for key in remaining {
-            if let record = known[key] {
-                record.waiters.append(id)
-            } else {
-                let record = LoopKey()
-                record.waiters.append(id)
-                known[key] = record
-            }
-        }
+        waiters[id] = Waiter(pending: pending, deadline: deadline, started: MonotonicClock.now(), then: then)
     }
 
     /// Ends a wait: reports it, or goes on to fetch.
@@ -451,8 +456,8 @@ private struct ClientLoopState {
             guard waiters[id] != nil else { continue }
             switch status {
             case .finished:
-                waiters[id]!.remaining.remove(key)
-                let done = waiters[id]!.remaining.isEmpty
+                waiters[id]!.pending -= 1
+                let done = waiters[id]!.pending == 0
                 if case .gather(let gathering) = waiters[id]!.then {
                     gathering.unfetched.append(key)
                     if !done && gathering.unfetched.count >= Gathering.chunk { fetchChunk(of: gathering) }
