@@ -9,32 +9,34 @@ public struct WorkerState: Sendable {
     /// A task or dependency as the worker tracks it.
     ///
     /// A class owned by the state, not a struct: reading one field of a struct in a dictionary copies the whole
-    /// record (its sets and arrays retained and released), several times per event.
+    /// record (its sets and arrays retained and released), several times per event. Its fields skip Swift's
+    /// dynamic exclusivity checks: only the state machine touches them, from one thread, and the checks cost
+    /// more than the work (as for `SchedulerState.SchedulerTask`).
     public final class WorkerTask: @unchecked Sendable {
         /// The key.
         public let key: TaskKey
         /// Where it is.
-        public var status: WorkerTaskStatus
+        @exclusivity(unchecked) public var status: WorkerTaskStatus
         /// The assignment, for tasks this worker runs; nil for dependencies fetched from peers.
-        public var assignment: TaskAssignment?
+        @exclusivity(unchecked) public var assignment: TaskAssignment?
         /// Inputs not yet here. Invariant: empty unless status is `waiting`.
-        public var waitingOn: Set<TaskKey> = []
+        @exclusivity(unchecked) public var waitingOn: Set<TaskKey> = []
         /// Local tasks waiting for this key.
-        public var dependents: Set<TaskKey> = []
+        @exclusivity(unchecked) public var dependents: Set<TaskKey> = []
         /// Peers that hold it (dependencies only).
-        public var holders: [PeerAddress] = []
+        @exclusivity(unchecked) public var holders: [PeerAddress] = []
         /// Peers already tried without success.
-        public var tried: Set<PeerAddress> = []
+        @exclusivity(unchecked) public var tried: Set<PeerAddress> = []
         /// The run being executed. Invariant: set exactly when status is `executing`; it may be older than
         /// `assignment.runID` when the scheduler re-sent the task meanwhile, and then reports under the newer.
-        public var executingRun: RunID?
+        @exclusivity(unchecked) public var executingRun: RunID?
         /// Size of the stored result.
-        public var nbytes: UInt64 = 0
+        @exclusivity(unchecked) public var nbytes: UInt64 = 0
         /// Arrival order, for priority ties.
-        public var order: UInt64
+        @exclusivity(unchecked) public var order: UInt64
         /// Kept until the scheduler frees it, whatever local tasks use it: a copy it asked for
         /// (`acquire-replicas`, reported when it arrives) or a result reported in `held` after re-registering.
-        public var keptUntilFreed = false
+        @exclusivity(unchecked) public var keptUntilFreed = false
 
         init(
             key: TaskKey, status: WorkerTaskStatus, assignment: TaskAssignment? = nil, holders: [PeerAddress] = [],
