@@ -64,48 +64,97 @@ public struct ArgumentError: Error, CustomStringConvertible, Sendable {
 }
 
 /// The decoded argument array of one call, read parameter by parameter.
+///
+/// A flat array of scalars without inputs (the common `inc(1)`) is read by `PlainScalars` alone; anything else,
+/// or a parameter type the scalars do not fit, unpacks the bytes with msgpack-c and decodes through Codable.
 final class ArgumentList {
     private let function: String
     private let arity: Int
-    private let reader = MessagePackReader(chunkSize: 512)
-    private let argumentBytes: PinnedBytes
-    private let root: MessagePackObject
-    /// Each input unpacked once, with the reader and pinned bytes its object points into.
-    private var inputObjects: [TaskKey: (reader: MessagePackReader, bytes: PinnedBytes, object: MessagePackObject)] = [:]
-    /// Every buffer the objects point into; large binaries in them are shared, not copied.
-    private let sources: [PinnedBytes]
+    private let arguments: Payload
+    private let inputs: [TaskKey: Payload]
+    /// The arguments read by the fast path, when they are plain scalars.
+    private let scalars: [PlainScalar]?
+    /// The general form, made at once when the fast path does not apply and on demand when a parameter
+    /// type needs it.
+    private var unpackedForm: Unpacked?
     private var index = 0
+
+    /// The arguments and inputs unpacked by msgpack-c, with the readers and pinned bytes their objects point
+    /// into (large binaries in them are shared, not copied).
+    private struct Unpacked {
+        let reader: MessagePackReader
+        let argumentBytes: PinnedBytes
+        let root: MessagePackObject
+        let inputObjects: [TaskKey: (reader: MessagePackReader, bytes: PinnedBytes, object: MessagePackObject)]
+        let sources: [PinnedBytes]
+    }
 
     init(function: String, arity: Int, arguments: Payload, inputs: [TaskKey: Payload]) throws {
         self.function = function
         self.arity = arity
-        self.argumentBytes = PinnedBytes(arguments.bytes)
+        self.arguments = arguments
+        self.inputs = inputs
+        scalars = inputs.isEmpty ? PlainScalars.array(arguments.bytes) : nil
+        if let scalars {
+            guard scalars.count == arity else {
+                throw ArgumentError(description: "'\(function)' takes \(arity) argument(s), got \(scalars.count)")
+            }
+        } else {
+            unpackedForm = try unpack()
+        }
+    }
+
+    private func unpack() throws -> Unpacked {
+        var inputObjects: [TaskKey: (reader: MessagePackReader, bytes: PinnedBytes, object: MessagePackObject)] = [:]
         for (key, payload) in inputs {
             let reader = MessagePackReader(chunkSize: 512)
             let pinned = PinnedBytes(payload.bytes)
             inputObjects[key] = (reader, pinned, try reader.unpack(pinned.buffer))
         }
-        sources = [argumentBytes] + inputObjects.values.map(\.bytes)
-        root = try reader.unpack(argumentBytes.buffer)
+        let reader = MessagePackReader(chunkSize: 512)
+        let argumentBytes = PinnedBytes(arguments.bytes)
+        let root = try reader.unpack(argumentBytes.buffer)
         guard let count = root.arrayCount else {
             throw ArgumentError(description: "arguments of '\(function)' are not an array")
         }
         guard count == arity else {
             throw ArgumentError(description: "'\(function)' takes \(arity) argument(s), got \(count)")
         }
+        return Unpacked(
+            reader: reader, argumentBytes: argumentBytes, root: root, inputObjects: inputObjects,
+            sources: [argumentBytes] + inputObjects.values.map(\.bytes))
     }
 
     func next<T: Decodable>(_ type: T.Type) throws -> T {
         defer { index += 1 }
-        let element = root.element(index)
+        if let scalars, let value = Self.plain(type, scalars[index]) { return value }
+        if unpackedForm == nil { unpackedForm = try unpack() }
+        let unpacked = unpackedForm!
+        let element = unpacked.root.element(index)
         if let value = Self.scalar(type, element) { return value }
         do {
             return try MessagePackDecoder().decode(
-                type, from: element, resolveReference: { [self] key in try input(key) },
-                sources: sources)
+                type, from: element, resolveReference: { key in
+                    guard let object = unpacked.inputObjects[key]?.object else {
+                        throw ArgumentError(description: "input '\(key)' of '\(self.function)' is not available on this worker")
+                    }
+                    return object
+                },
+                sources: unpacked.sources)
         } catch let error as DecodingError {
             throw ArgumentError(
                 description: "argument \(index + 1) of '\(function)' is not a \(T.self): \(Self.explain(error))")
+        }
+    }
+
+    /// The scalar parameter types `scalar` reads, from a plain scalar; nil for anything else.
+    private static func plain<T>(_ type: T.Type, _ value: PlainScalar) -> T? {
+        switch (type, value) {
+        case (is Int.Type, _): return value.int64.flatMap { Int(exactly: $0) } as? T
+        case (is String.Type, .string(let text)): return text as? T
+        case (is Double.Type, _): return value.double as? T
+        case (is Bool.Type, .bool(let flag)): return flag as? T
+        default: return nil
         }
     }
 
@@ -119,13 +168,6 @@ final class ArgumentList {
         case is Bool.Type: return object.bool as? T
         default: return nil
         }
-    }
-
-    private func input(_ key: TaskKey) throws -> MessagePackObject {
-        guard let object = inputObjects[key]?.object else {
-            throw ArgumentError(description: "input '\(key)' of '\(function)' is not available on this worker")
-        }
-        return object
     }
 
     static func explain(_ error: DecodingError) -> String {
