@@ -118,9 +118,15 @@ extension SchedulerState {
     /// Takes a processing task off its worker (the run ends there), keeping occupancy in step; the worker is
     /// then offered queued tasks at the end of the event.
     mutating func unassign(_ key: TaskKey) {
-        guard let task = tasks[key], let worker = task.processingOn else { return }
+        guard let task = tasks[key] else { return }
+        unassign(task)
+    }
+
+    /// `unassign(_:)` for a task already looked up.
+    mutating func unassign(_ task: SchedulerTask) {
+        guard let worker = task.processingOn else { return }
         if let record = workers[worker] {
-            record.processing.remove(key)
+            record.processing.remove(task.key)
             record.occupancy = record.processing.isEmpty ? 0 : max(0, record.occupancy - task.expectedDuration)
             workersWithRoom.append(worker)
         }

@@ -23,19 +23,19 @@ extension SchedulerState {
                     key: spec.key, function: spec.function)
                 continue
             }
-            tasks[dependency]!.dependents.insert(spec.key)
+            input.dependents.insert(spec.key)
             switch input.status {
             case .memory: break
             case .erred:
-                failure = failure ?? Self.causedBy(input.error!, dependency: dependency, task: tasks[spec.key]!)
-            default: tasks[spec.key]!.waitingOn.insert(dependency)
+                failure = failure ?? Self.causedBy(input.error!, dependency: dependency, task: task)
+            default: task.waitingOn.insert(dependency)
             }
         }
         for dependency in dependencies where failure == nil { recompute(dependency) }
         if let failure {
-            tasks[spec.key]!.waitingOn = []
+            task.waitingOn = []
             err(spec.key, failure)
-        } else if tasks[spec.key]!.waitingOn.isEmpty {
+        } else if task.waitingOn.isEmpty {
             makeReady(spec.key)
         }
     }
@@ -97,7 +97,7 @@ extension SchedulerState {
         task.runID = run
         task.processingOn = worker
         task.expectedDuration = expectedSeconds(task.spec.function)
-        setStatus(key, .processing)
+        setStatus(task, .processing)
         record.processing.insert(key)
         record.occupancy += task.expectedDuration
         let locations = task.dependencies.map { dependency in
@@ -156,16 +156,17 @@ extension SchedulerState {
 
     /// Records a result held by `worker` and wakes everything that waited for it.
     mutating func finish(_ key: TaskKey, on worker: WorkerID, nbytes: UInt64) {
-        unassign(key)
-        tasks[key]!.nbytes = nbytes
-        tasks[key]!.holders = [worker]
-        workers[worker]!.held.insert(key)
-        workers[worker]!.bytesHeld.addSaturating(nbytes)
-        workers[worker]!.tasksCompleted += 1
-        setStatus(key, .memory)
-        counters.tasksCompleted += 1
         let task = tasks[key]!
-        let address = workers[worker]!.address
+        let record = workers[worker]!
+        unassign(task)
+        task.nbytes = nbytes
+        task.holders = [worker]
+        record.held.insert(key)
+        record.bytesHeld.addSaturating(nbytes)
+        record.tasksCompleted += 1
+        setStatus(task, .memory)
+        counters.tasksCompleted += 1
+        let address = record.address
         for client in task.wantedBy {
             actions.append(.toClient(client, .taskFinished(key: key, nbytes: nbytes, holders: [address])))
         }
@@ -173,9 +174,9 @@ extension SchedulerState {
             task.dependents.count > 1
             ? task.dependents.sorted(by: { tasks[$0]!.runsBefore(tasks[$1]!) }) : Array(task.dependents)
         for dependent in dependents {
-            guard tasks[dependent]!.status == .waiting else { continue }
-            tasks[dependent]!.waitingOn.remove(key)
-            if tasks[dependent]!.waitingOn.isEmpty { makeReady(dependent) }
+            guard let waiting = tasks[dependent], waiting.status == .waiting else { continue }
+            waiting.waitingOn.remove(key)
+            if waiting.waitingOn.isEmpty { makeReady(dependent) }
         }
         for dependency in task.dependencies { releaseIfUnneeded(dependency) }
         releaseIfUnneeded(key)

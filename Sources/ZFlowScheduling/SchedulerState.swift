@@ -296,11 +296,13 @@ public struct SchedulerState: Sendable {
         transitionLog.append(Transition(key: key, from: from, to: to, stimulus: stimulus))
     }
 
-    mutating func setStatus(_ key: TaskKey, _ status: TaskStatus) {
-        let old = tasks[key]!.status
-        tasks[key]!.status = status
+    mutating func setStatus(_ key: TaskKey, _ status: TaskStatus) { setStatus(tasks[key]!, status) }
+
+    mutating func setStatus(_ task: SchedulerTask, _ status: TaskStatus) {
+        let old = task.status
+        task.status = status
         if old == .queued { queuedCount -= 1 }
         if status == .queued { queuedCount += 1 }
-        record(key, from: old, to: status)
+        record(task.key, from: old, to: status)
     }
 }

@@ -185,51 +185,60 @@ public struct WorkerState: Sendable {
 
     mutating func onComputeTask(_ assignment: TaskAssignment) {
         let key = assignment.key
+        let task: WorkerTask
         if let existing = tasks[key] {
+            task = existing
             switch existing.status {
             case .memory:
                 actions.append(
                     .send(.taskFinished(key: key, runID: assignment.runID, nbytes: existing.nbytes, duration: Interval(nanoseconds: 0))))
-                tasks[key]!.assignment = assignment
+                task.assignment = assignment
                 return
             case .executing, .waiting, .ready:
-                tasks[key]!.assignment = assignment
+                task.assignment = assignment
                 return
             case .fetch, .flight, .missing, .error:
-                tasks[key]!.assignment = assignment
+                task.assignment = assignment
                 if existing.status == .fetch { toFetch.remove(key) }
             }
         } else {
-            tasks[key] = WorkerTask(key: key, status: .waiting, assignment: assignment, order: nextOrder)
+            task = WorkerTask(key: key, status: .waiting, assignment: assignment, order: nextOrder)
+            tasks[key] = task
             nextOrder += 1
         }
-        tasks[key]!.status = .waiting
+        task.status = .waiting
         var waiting = Set<TaskKey>()
         for location in assignment.dependencies {
             let dependency = location.key
-            if tasks[dependency] == nil {
-                tasks[dependency] = WorkerTask(
+            let input: WorkerTask
+            if let known = tasks[dependency] {
+                input = known
+                if input.status == .missing || input.status == .fetch {
+                    input.holders = location.holders
+                    input.tried = []
+                    setFetchStatus(dependency, .fetch)
+                }
+            } else {
+                input = WorkerTask(
                     key: dependency, status: .fetch, holders: location.holders, nbytes: location.nbytes,
                     order: nextOrder)
+                tasks[dependency] = input
                 toFetch.append(dependency)
                 fetchesMayStart = true
                 nextOrder += 1
-            } else if tasks[dependency]!.status == .missing || tasks[dependency]!.status == .fetch {
-                tasks[dependency]!.holders = location.holders
-                tasks[dependency]!.tried = []
-                setFetchStatus(dependency, .fetch)
             }
-            tasks[dependency]!.dependents.insert(key)
-            if tasks[dependency]!.status != .memory { waiting.insert(dependency) }
+            input.dependents.insert(key)
+            if input.status != .memory { waiting.insert(dependency) }
         }
-        tasks[key]!.waitingOn = waiting
-        if waiting.isEmpty { makeReady(key) }
+        task.waitingOn = waiting
+        if waiting.isEmpty { makeReady(task) }
     }
 
-    mutating func makeReady(_ key: TaskKey) {
-        tasks[key]!.status = .ready
-        let task = tasks[key]!
-        ready.insert(ReadyEntry(priority: task.assignment?.priority ?? TaskPriority(), order: task.order, key: key))
+    mutating func makeReady(_ key: TaskKey) { makeReady(tasks[key]!) }
+
+    mutating func makeReady(_ task: WorkerTask) {
+        task.status = .ready
+        ready.insert(ReadyEntry(priority: task.assignment?.priority ?? TaskPriority(), order: task.order, key: task.key))
     }
 
     /// Sets a dependency's status, keeping `toFetch` in step.
@@ -252,13 +261,13 @@ public struct WorkerState: Sendable {
             return
         }
         executing.remove(key)
-        tasks[key]!.executingRun = nil
+        task.executingRun = nil
         switch outcome {
         case .success(let nbytes, let duration):
             averageRunTime = Interval(
                 nanoseconds: averageRunTime.map { $0.nanoseconds / 8 * 7 + duration.nanoseconds / 8 } ?? duration.nanoseconds)
-            tasks[key]!.status = .memory
-            tasks[key]!.nbytes = nbytes
+            task.status = .memory
+            task.nbytes = nbytes
             actions.append(.storeResult(key, run))
             if let notify = task.assignment?.notify, !notify.isEmpty, nbytes <= config.pushLimit {
                 actions.append(.push(key, to: notify))
@@ -266,7 +275,7 @@ public struct WorkerState: Sendable {
             actions.append(.send(.taskFinished(key: key, runID: reportAs, nbytes: nbytes, duration: duration)))
             for dependent in task.dependents.sorted() { inputArrived(key, for: dependent) }
         case .failure(let error):
-            tasks[key]!.status = .error
+            task.status = .error
             actions.append(.send(.taskErred(key: key, runID: reportAs, error: error)))
         }
         for dependency in task.assignment?.dependencies ?? [] { dropIfUnused(dependency.key, after: key) }
@@ -400,7 +409,7 @@ public struct WorkerState: Sendable {
     mutating func onFreeKey(_ key: TaskKey) {
         guard let task = tasks[key] else { return }
         if !task.dependents.isEmpty && task.status == .memory {
-            tasks[key]!.assignment = nil
+            task.assignment = nil
             return
         }
         tasks.removeValue(forKey: key)
@@ -459,8 +468,8 @@ public struct WorkerState: Sendable {
         var waitingForResources: [ReadyEntry] = []
         while executing.count + abandoned.count < executionSlots, let entry = ready.popMax() {
             let key = entry.key
-            guard tasks[key]?.status == .ready, tasks[key]?.order == entry.order else { continue }
-            let assignment = tasks[key]!.assignment!
+            guard let task = tasks[key], task.status == .ready, task.order == entry.order else { continue }
+            let assignment = task.assignment!
             if !assignment.resources.isEmpty {
                 guard availableResources.covers(assignment.resources) else {
                     waitingForResources.append(entry)
@@ -469,8 +478,8 @@ public struct WorkerState: Sendable {
                 availableResources.subtract(assignment.resources)
                 heldResources[assignment.runID] = assignment.resources
             }
-            tasks[key]!.status = .executing
-            tasks[key]!.executingRun = assignment.runID
+            task.status = .executing
+            task.executingRun = assignment.runID
             executing.insert(key)
             actions.append(.execute(assignment))
         }
