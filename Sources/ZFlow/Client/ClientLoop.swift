@@ -35,37 +35,67 @@ enum ClientCommand: Sendable {
     case stop
 }
 
-/// Key states shared between the loop (which writes) and the API (which reads `status`), with the number
-/// of live `Future` handles of each key: one dictionary, so a status change or a handle costs one lookup.
-final class KeyTable: @unchecked Sendable {
-    private struct Entry {
-        var handles: Int
-        var status: KeyStatus
-    }
-    private let lock = NSLock()
-    private var entries: [TaskKey: Entry] = [:]
+/// Everything this client knows of one key, in one record shared by its futures and the loop: a status change,
+/// a handle or a wait costs one lookup, in one dictionary.
+final class KeyRecord: @unchecked Sendable {
+    /// Live `Future` handles; guarded by the table's lock.
+    fileprivate(set) var handles = 0
+    /// Where the key stands. The loop writes it under the table's lock (`KeyTable.set`) and reads it without
+    /// (only the loop writes it); other threads read it under the lock (`KeyTable.status`).
+    fileprivate(set) var status: KeyStatus = .pending
+    /// Ids of the loop's waits that end when it settles (loop thread only).
+    var waiters: [Int] = []
+    /// Called once when it settles (loop thread only).
+    var watchers: [@Sendable (TaskKey) -> Void] = []
+    /// A small result a worker pushed ahead of `task-finished`, kept until fetched or released (loop thread only).
+    var pushed: Payload?
+}
 
+/// The records of every key a live `Future` holds, shared between the API (which adds and drops handles and
+/// reads statuses) and the loop (which settles keys).
+final class KeyTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var records: [TaskKey: KeyRecord] = [:]
+
+    /// The key's status, if a handle holds it.
     func status(_ key: TaskKey) -> KeyStatus? {
         lock.lock()
         defer { lock.unlock() }
-        return entries[key]?.status
+        return records[key]?.status
     }
 
-    /// Records a key's state while some handle holds it; returns whether one does.
-    @discardableResult
-    func set(_ key: TaskKey, _ status: KeyStatus) -> Bool {
+    /// The key's record, if a handle holds it.
+    func record(_ key: TaskKey) -> KeyRecord? {
         lock.lock()
         defer { lock.unlock() }
-        guard entries[key] != nil else { return false }
-        entries[key]!.status = status
-        return true
+        return records[key]
+    }
+
+    /// Every record with its key, for the loop to fail what it waits for at once.
+    func all() -> [(key: TaskKey, record: KeyRecord)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return records.map { ($0.key, $0.value) }
+    }
+
+    /// Records a key's state (called by the loop).
+    func set(_ record: KeyRecord, _ status: KeyStatus) {
+        lock.lock()
+        record.status = status
+        lock.unlock()
     }
 
     /// Adds a handle; a key seen for the first time starts pending.
     func retain(_ key: TaskKey) {
         lock.lock()
-        entries[key, default: Entry(handles: 0, status: .pending)].handles += 1
-        lock.unlock()
+        defer { lock.unlock() }
+        if let record = records[key] {
+            record.handles += 1
+        } else {
+            let record = KeyRecord()
+            record.handles = 1
+            records[key] = record
+        }
     }
 
     /// Drops a handle; when it was the last one, calls `lastReleased` while still holding the lock, so that a
@@ -73,26 +103,14 @@ final class KeyTable: @unchecked Sendable {
     func release(_ key: TaskKey, lastReleased: () -> Void) {
         lock.lock()
         defer { lock.unlock() }
-        guard let count = entries[key]?.handles else { return }
-        if count > 1 {
-            entries[key]!.handles = count - 1
+        guard let record = records[key] else { return }
+        if record.handles > 1 {
+            record.handles -= 1
             return
         }
-        entries.removeValue(forKey: key)
+        records.removeValue(forKey: key)
         lastReleased()
     }
-}
-
-/// What the loop knows of one key: its state, the waits and watches that end when it settles, and a result
-/// pushed ahead of `task-finished`. One record per key, so settling a key costs one lookup.
-final class LoopKey {
-    var status: KeyStatus = .pending
-    /// Ids of the `waiters` waiting for it.
-    var waiters: [Int] = []
-    /// Called once when it settles.
-    var watchers: [@Sendable (TaskKey) -> Void] = []
-    /// A small result a worker pushed ahead of `task-finished`, kept until fetched or released.
-    var pushed: Payload?
 }
 
 /// The client's loop thread: owns the DEALER to the scheduler and DEALERs to workers.
@@ -219,8 +237,6 @@ private struct ClientLoopState {
     let outbox = Outbox()
     var workers: [PeerAddress: ZMQSocket] = [:]
     var pendingReplies: [PeerAddress: [PendingReply]] = [:]
-    /// Every key this client submitted or waits for, until its last handle is released.
-    var known: [TaskKey: LoopKey] = [:]
     var waiters: [Int: Waiter] = [:]
     var fetches: [Int: Fetch] = [:]
     /// Requests answered by `registered` or `info-reply`, in the order they were sent.
@@ -311,13 +327,9 @@ private struct ClientLoopState {
     mutating func handle(_ command: ClientCommand) {
         switch command {
         case .send(let message):
-            if case .submit(let specs) = message {
-                for spec in specs where known[spec.key] == nil { known[spec.key] = LoopKey() }
-            }
             flushReleases()
             outbox.add(message)
         case .release(let keys):
-            for key in keys { known.removeValue(forKey: key) }
             releases.append(contentsOf: keys)
         case .awaitKeys(let keys, let deadline, let completion):
             awaitKeys(keys, deadline: deadline, then: .resume(completion))
@@ -337,7 +349,7 @@ private struct ClientLoopState {
             outbox.add(message)
         case .watch(let keys, let callback):
             for key in keys {
-                if let record = record(key), case .pending = record.status {
+                if let record = table.record(key), case .pending = record.status {
                     record.watchers.append(callback)
                 } else {
                     callback(key)
@@ -361,12 +373,10 @@ private struct ClientLoopState {
         nextID += 1
         var pending = 0
         for key in keys {
-            let record: LoopKey
-            if let existing = known[key] {
-                record = existing
-            } else {
-                record = LoopKey()
-                known[key] = record
+            // Every key waited for has a record: the caller's futures hold it until the wait ends.
+            guard let record = table.record(key) else {
+                finish(then, .failure(ClientError.dataUnavailable(key, reason: "no future holds it")))
+                return
             }
             switch record.status {
             case .finished:
@@ -428,7 +438,7 @@ private struct ClientLoopState {
     /// Asks the holders now known for `keys` of fetch `id`.
     mutating func refetch(_ id: Int, _ keys: [TaskKey]) {
         var holders: [TaskKey: [PeerAddress]] = [:]
-        for key in keys { if case .finished(let named, _)? = known[key]?.status { holders[key] = named } }
+        for key in keys { if case .finished(let named, _)? = table.record(key)?.status { holders[key] = named } }
         fetches[id]?.deadline = MonotonicClock.now()
         continueFetch(id, holders)
     }
@@ -447,9 +457,8 @@ private struct ClientLoopState {
 
     /// Records a key's final state and wakes waiters and watchers.
     mutating func settle(_ key: TaskKey, _ status: KeyStatus) {
-        guard let record = record(key) else { return }
-        record.status = status
-        table.set(key, status)
+        guard let record = table.record(key) else { return }
+        table.set(record, status)
         let waiting = record.waiters
         record.waiters = []
         for id in waiting {
@@ -476,15 +485,6 @@ private struct ClientLoopState {
         for callback in watching { callback(key) }
     }
 
-    /// The loop's record of `key`; one is made for a key a live handle holds that the loop has not seen yet
-    /// (its `submit` is still on the way). Nil for a key no handle holds.
-    mutating func record(_ key: TaskKey) -> LoopKey? {
-        if let existing = known[key] { return existing }
-        guard table.status(key) != nil else { return nil }
-        let made = LoopKey()
-        known[key] = made
-        return made
-    }
 
     // MARK: - Fetching results from workers
 
@@ -494,7 +494,7 @@ private struct ClientLoopState {
         var results: [TaskKey: Payload] = [:]
         var bytes: UInt64 = 0
         for key in Set(keys) {
-            let record = known[key]
+            let record = table.record(key)
             if let payload = record?.pushed {
                 record?.pushed = nil
                 results[key] = payload
@@ -570,8 +570,8 @@ private struct ClientLoopState {
                 recomputing.append(key)
                 continue
             }
-            if let record = known[key], case .finished(_, let nbytes) = record.status {
-                record.status = .finished(holders: holders[key]!, nbytes: nbytes)
+            if let record = table.record(key), case .finished(_, let nbytes) = record.status {
+                table.set(record, .finished(holders: holders[key]!, nbytes: nbytes))
                 bytes += nbytes
             }
             if byPeer[holder] == nil { order.append(holder) }
@@ -581,7 +581,7 @@ private struct ClientLoopState {
         if !recomputing.isEmpty {
             // No deadline while only recomputations are awaited: they take as long as the tasks do.
             if byPeer.isEmpty { fetches[id]?.deadline = Instant(nanoseconds: .max) }
-            for key in recomputing { known[key]?.status = .pending }
+            for key in recomputing { if let record = table.record(key) { table.set(record, .pending) } }
             awaitKeys(recomputing, deadline: nil, then: .refetch(id: id, recomputing))
         }
     }
@@ -627,7 +627,7 @@ private struct ClientLoopState {
 
     /// Keeps a pushed result of a key this client still holds, and settles the key at once.
     mutating func acceptPush(_ item: KeyedPayload, from peer: PeerAddress) {
-        guard let record = known[item.key] else { return }
+        guard let record = table.record(item.key) else { return }
         record.pushed = item.payload
         settle(item.key, .finished(holders: [peer], nbytes: UInt64(item.payload.count)))
     }
@@ -697,7 +697,7 @@ private struct ClientLoopState {
             // Everything waited on is gone: fail it precisely rather than wait forever.
             if !forgotten { logger.error("\(ClientError.forgotten)") }
             forgotten = true
-            for (key, record) in known {
+            for (key, record) in table.all() {
                 guard case .pending = record.status else { continue }
                 settle(
                     key,
