@@ -22,7 +22,7 @@ struct BenchCommand: AsyncParsableCommand {
     var json = false
 
     @Option(help: "Measured runs per workload (the figure is their median).")
-    var runs: Int = 3
+    var runs: Int = 5
 
     @Option(help: "Tasks in the main throughput workload.")
     var tasks: Int = 20_000
