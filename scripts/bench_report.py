@@ -46,8 +46,10 @@ def main():
             # The floor: one raw round trip through a broker (4 hops; a ZFlow round trip is 3 hops plus work).
             raw = zflow["zmq-broker-rtt"]
             raw_text = f"{raw['median']:,.0f} us (broker round trip)"
+            if "zmq-rtt" in zflow:
+                raw_text += f"; {zflow['zmq-rtt']['median']:,.0f} us (direct round trip)"
             raw_ratio = f"{value / raw['median']:.2f}x the floor"
-        if name == "zmq-broker-rtt":
+        if name in ("zmq-broker-rtt", "zmq-rtt"):
             continue
         print(f"| {name} | {text} | {base_text} | {ratio} | {raw_text} | {raw_ratio} |")
 

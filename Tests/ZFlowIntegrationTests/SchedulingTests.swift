@@ -83,4 +83,16 @@ struct SchedulingTests {
         }
         #expect(plainSpans.count == 6)
     }
+
+    /// A worker with two threads given two long runs and a short one (none measured yet) runs the long ones
+    /// side by side: a thread takes runs that may be long one at a time, never two while the other idles.
+    @Test(.timeLimit(.minutes(1)))
+    func longRunsAreNotQueuedBehindEachOtherOnOneThread() async throws {
+        let cluster = try await TestCluster(workers: 1, threads: 2)
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        let runs = try await client.map(StandardFunctions.timedSleep, [0.6, 0.6, 0.05])
+        let spans = try await client.gather(runs, timeout: .seconds(20))
+        #expect(spans[0].start < spans[1].end && spans[1].start < spans[0].end, "the long runs overlapped: \(spans)")
+    }
 }

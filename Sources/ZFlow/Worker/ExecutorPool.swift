@@ -14,9 +14,11 @@ struct ExecutionResult: Sendable {
 /// A fixed pool of threads that run task bodies (which may block) off the loop thread.
 ///
 /// Work crosses the boundary in batches both ways: the loop submits every run it starts in one call (one lock,
-/// and a wake-up only for threads that sleep), a thread takes its share of the queue at once and posts results
-/// to the loop's mailbox in batches — at the end of its share, or sooner once a millisecond has passed since
-/// its last post, so a long run never holds back the results of short ones before it.
+/// and a wake-up only for threads that sleep); when runs are known to be short, a thread takes its share of
+/// the queue at once, and threads post results to the loop's mailbox in batches — at the end of a share, or
+/// sooner once a millisecond has passed since the last post, so a long run never holds back the results of
+/// short ones before it. Runs that may be long are taken one at a time, so an idle thread is never left
+/// waiting while another holds queued work.
 final class ExecutorPool: @unchecked Sendable {
     /// A run to start: its id (for `withdraw`) and its body, which returns its result.
     typealias Job = (run: RunID, body: @Sendable () -> ExecutionResult)
@@ -27,6 +29,8 @@ final class ExecutorPool: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: Deque<Job> = []
     private var sleeping = 0
+    /// Runs a thread takes at once (at most its even share of the queue); 1 unless runs are known to be short.
+    private var batchLimit = 1
     private var stopping = false
     private var threads: [Thread] = []
     private let threadCount: Int
@@ -45,10 +49,11 @@ final class ExecutorPool: @unchecked Sendable {
         }
     }
 
-    /// Queues runs in order; free threads take them.
-    func submit(_ batch: [Job]) {
+    /// Queues runs in order; free threads take them, up to `takeAtOnce` at a time each.
+    func submit(_ batch: [Job], takeAtOnce: Int) {
         guard !batch.isEmpty else { return }
         condition.lock()
+        batchLimit = max(takeAtOnce, 1)
         jobs.append(contentsOf: batch)
         let wake = min(sleeping, batch.count)
         if wake == sleeping && wake > 1 {
@@ -91,8 +96,8 @@ final class ExecutorPool: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            // An even split among all threads: a busy one comes back for more, a sleeping one was woken.
-            let count = (jobs.count + threadCount - 1) / threadCount
+            // At most an even split among all threads: a busy one comes back for more, a sleeping one was woken.
+            let count = min((jobs.count + threadCount - 1) / threadCount, batchLimit)
             share.removeAll(keepingCapacity: true)
             for _ in 0..<count { share.append(jobs.removeFirst()) }
             condition.unlock()

@@ -270,10 +270,15 @@ private struct WorkerLoop {
         perform(state.handle(.paused(full, now: MonotonicClock.now())))
     }
 
+    /// Runs shorter than this on average are handed to executor threads in batches.
+    static let shortRun = Interval(nanoseconds: 200_000)
+
     /// Hands the runs started since the last call to the executor pool.
     mutating func submitRuns() {
         guard !dispatch.isEmpty else { return }
-        pool.submit(dispatch)
+        // Runs measured short are taken in batches (one hand-off for many); others one at a time.
+        let short = state.averageRunTime.map { $0 < Self.shortRun } ?? false
+        pool.submit(dispatch, takeAtOnce: short ? options.maxDispatchDepth : 1)
         dispatch.removeAll(keepingCapacity: true)
     }
 

@@ -50,7 +50,8 @@ struct BenchCommand: AsyncParsableCommand {
             case .transfer: results = [try await bench.transfer(megabytes: 64), try await bench.transfer(megabytes: 512)]
             case .zmq:
                 results = [
-                    try bench.rawPush(megabytes: 64), try bench.rawPush(megabytes: 512), try bench.rawBrokerRoundTrip(),
+                    try bench.rawPush(megabytes: 64), try bench.rawPush(megabytes: 512), try bench.rawRoundTrip(),
+                    try bench.rawBrokerRoundTrip(),
                 ]
             case .tree: results = [try await bench.tree(leaves: 1 << 14)]
             case .graph: results = [try await bench.graph(tasks: 200_000)]

@@ -208,6 +208,55 @@ struct Benchmarks {
         return result
     }
 
+    /// The ZeroMQ floor of one hop each way: round trips client DEALER → echo ROUTER → client, on two threads
+    /// with their own contexts (the "one loopback round trip").
+    func rawRoundTrip(count: Int = 1000, warmUp: Int = 50) throws -> BenchResult {
+        let endpoints = BrokerEndpoints()
+        let bye = Data("bye".utf8)
+        let ready = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        let echoThread = Thread {
+            defer { finished.signal() }
+            let context = ZMQContext()
+            guard let echo = try? ZMQSocket(context, .router), (try? echo.setOption(ZMQ_RCVTIMEO, 10_000)) != nil,
+                let bound = try? echo.bind("tcp://127.0.0.1:*")
+            else {
+                ready.signal()
+                return
+            }
+            endpoints.front = bound
+            ready.signal()
+            // Bounded: the client's last message is `bye`; the 10 s receive timeout ends a stalled run.
+            while let frames = try? echo.receive(), frames.count == 2, frames[1] != bye { try? echo.send(frames) }
+            echo.close()
+        }
+        echoThread.start()
+        ready.wait()
+        guard let endpoint = endpoints.front else { throw ClientError.timedOut(seconds: 0) }
+        let clientContext = ZMQContext()
+        let client = try ZMQSocket(clientContext, .dealer)
+        try client.setOption(ZMQ_RCVTIMEO, 10_000)
+        try client.connect(endpoint)
+        defer {
+            try? client.send([bye])
+            finished.wait()
+            client.close()
+        }
+        var samples: [Double] = []
+        for index in 0..<(warmUp + count) {
+            let start = ContinuousClock.now
+            try client.send([Data("ping".utf8)])
+            guard try client.receive() != nil else { throw ClientError.timedOut(seconds: 10) }
+            if index >= warmUp { samples.append(Self.seconds(since: start) * 1e6) }
+        }
+        let sorted = samples.sorted()
+        var result = BenchResult(
+            name: "zmq-rtt", detail: "raw ZeroMQ round trip DEALER -> ROUTER -> DEALER (2 hops)", unit: "us",
+            samples: samples, extra: ["p90": sorted[sorted.count * 90 / 100], "p99": sorted[sorted.count * 99 / 100]])
+        result.runs = 1
+        return result
+    }
+
     /// A binary tree sum of `leaves` leaves on two workers; wall seconds, result checked.
     func tree(leaves: Int) async throws -> BenchResult {
         let (cluster, client) = try await cluster(workers: 2)
@@ -265,7 +314,7 @@ struct Benchmarks {
     }
 }
 
-/// The broker thread's bound endpoints, handed to the threads that connect.
+/// The bound endpoints of a probe's serving thread, handed to the threads that connect.
 private final class BrokerEndpoints: @unchecked Sendable {
     var front: String?
     var back: String?
