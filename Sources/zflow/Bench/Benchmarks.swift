@@ -54,14 +54,8 @@ struct Benchmarks {
             precondition(value == index + 1, "wrong result")
             if index >= warmUp { samples.append(Self.seconds(since: start) * 1e6) }
         }
-        let sorted = samples.sorted()
-        let p90 = sorted[sorted.count * 90 / 100]
-        let p99 = sorted[sorted.count * 99 / 100]
-        var result = BenchResult(
-            name: "latency", detail: "\(count) sequential submit -> result after \(warmUp) warm-ups", unit: "us",
-            samples: samples, extra: ["p90": p90, "p99": p99])
-        result.runs = 1
-        return result
+        return Self.latencyResult(
+            name: "latency", detail: "\(count) sequential submit -> result after \(warmUp) warm-ups", samples: samples)
     }
 
     /// A result made on worker A consumed on worker B: the consumer's time alone.
@@ -193,6 +187,15 @@ struct Benchmarks {
             client.close()
         }
         Thread.sleep(forTimeInterval: 0.2)  // lets the echo's hello reach the broker; not measured
+        return try Self.pingRoundTrips(
+            client, count: count, warmUp: warmUp, name: "zmq-broker-rtt",
+            detail: "raw ZeroMQ round trip through a ROUTER broker (4 hops)")
+    }
+
+    /// Times `count` round trips of a small message on `client` (after `warmUp` unmeasured ones).
+    private static func pingRoundTrips(
+        _ client: ZMQSocket, count: Int, warmUp: Int, name: String, detail: String
+    ) throws -> BenchResult {
         var samples: [Double] = []
         for index in 0..<(warmUp + count) {
             let start = ContinuousClock.now
@@ -200,10 +203,15 @@ struct Benchmarks {
             guard try client.receive() != nil else { throw ClientError.timedOut(seconds: 10) }
             if index >= warmUp { samples.append(Self.seconds(since: start) * 1e6) }
         }
+        return latencyResult(name: name, detail: detail, samples: samples)
+    }
+
+    /// One run of round-trip times in µs: the median with p90 and p99.
+    private static func latencyResult(name: String, detail: String, samples: [Double]) -> BenchResult {
         let sorted = samples.sorted()
         var result = BenchResult(
-            name: "zmq-broker-rtt", detail: "raw ZeroMQ round trip through a ROUTER broker (4 hops)", unit: "us",
-            samples: samples, extra: ["p90": sorted[sorted.count * 90 / 100], "p99": sorted[sorted.count * 99 / 100]])
+            name: name, detail: detail, unit: "us", samples: samples,
+            extra: ["p90": sorted[sorted.count * 90 / 100], "p99": sorted[sorted.count * 99 / 100]])
         result.runs = 1
         return result
     }
@@ -242,19 +250,9 @@ struct Benchmarks {
             finished.wait()
             client.close()
         }
-        var samples: [Double] = []
-        for index in 0..<(warmUp + count) {
-            let start = ContinuousClock.now
-            try client.send([Data("ping".utf8)])
-            guard try client.receive() != nil else { throw ClientError.timedOut(seconds: 10) }
-            if index >= warmUp { samples.append(Self.seconds(since: start) * 1e6) }
-        }
-        let sorted = samples.sorted()
-        var result = BenchResult(
-            name: "zmq-rtt", detail: "raw ZeroMQ round trip DEALER -> ROUTER -> DEALER (2 hops)", unit: "us",
-            samples: samples, extra: ["p90": sorted[sorted.count * 90 / 100], "p99": sorted[sorted.count * 99 / 100]])
-        result.runs = 1
-        return result
+        return try Self.pingRoundTrips(
+            client, count: count, warmUp: warmUp, name: "zmq-rtt",
+            detail: "raw ZeroMQ round trip DEALER -> ROUTER -> DEALER (2 hops)")
     }
 
     /// A binary tree sum of `leaves` leaves on two workers; wall seconds, result checked.
