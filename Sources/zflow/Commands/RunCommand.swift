@@ -43,7 +43,9 @@ struct RunCommand: AsyncParsableCommand {
             let name = names[future.key]!
             let elapsed = ContinuousClock.now - started
             do {
-                _ = try await future.result()
+                // A finished task's value stays on its worker (only outputs are fetched, below); a failed or
+                // cancelled one throws its error here without any transfer.
+                if future.status != .finished { _ = try await future.result() }
                 if !cluster.json { report("done   \(name) (\(Self.format(elapsed)))") }
             } catch let error as TaskError where error.causeKey != nil && error.causeKey != future.key {
                 skipped.append(name)
