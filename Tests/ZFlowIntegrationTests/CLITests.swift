@@ -276,7 +276,8 @@ struct WorkersViewTests {
 struct LocalCommandTests {
     @Test func localStartsServesAndStopsOnInterrupt() async throws {
         let local = try ChildProcess(
-            executable: TestCluster.executable("zflow"), arguments: ["local", "--port", "0", "--workers", "2"], quiet: true)
+            executable: TestCluster.executable("zflow"), arguments: ["local", "--port", "0", "--workers", "2", "--exit-with-stdin"],
+            quiet: true)
         defer { local.terminate() }
         let line = try #require(local.waitForLine(containing: "scheduler tcp://", timeout: 20))
         let address = try #require(line.split(separator: " ").dropFirst().first.map(String.init))

@@ -116,6 +116,9 @@ struct LocalCommand: AsyncParsableCommand {
     @Option(help: "Scheduler port (0 picks a free one).")
     var port: Int = 8786
 
+    @Flag(help: "Also stop when standard input closes (for supervisors and tests: the cluster dies with its parent).")
+    var exitWithStdin = false
+
     func validate() throws {
         guard workers >= 0 else { throw ValidationError("--workers must be >= 0") }
         guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
@@ -132,6 +135,7 @@ struct LocalCommand: AsyncParsableCommand {
         fflush(nil)
         let stopped = DispatchSemaphore(value: 0)
         ProcessSignals.onTermination { _ in stopped.signal() }
+        if exitWithStdin { ProcessSignals.onStandardInputClosed { stopped.signal() } }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
                 stopped.wait()
