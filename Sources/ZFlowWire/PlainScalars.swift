@@ -33,6 +33,18 @@ public enum PlainScalar: Equatable, Sendable {
         default: return nil
         }
     }
+
+    /// The value as `Int`, `String`, `Double` or `Bool` when it is one (as the Codable decoder would read it);
+    /// nil for other types and for a value of the wrong kind, which the decoder then reports precisely.
+    public func value<T>(as type: T.Type) -> T? {
+        switch (type, self) {
+        case (is Int.Type, _): return int64.flatMap { Int(exactly: $0) } as? T
+        case (is String.Type, .string(let text)): return text as? T
+        case (is Double.Type, _): return double as? T
+        case (is Bool.Type, .bool(let flag)): return flag as? T
+        default: return nil
+        }
+    }
 }
 
 /// The fast path for task arguments that are a flat array of scalars (`inc(1)`, `add(2, 3)`): read straight
@@ -40,6 +52,16 @@ public enum PlainScalar: Equatable, Sendable {
 /// a no-op task's cost on the worker. Anything else (nested values, binaries, futures, malformed bytes) is
 /// nil, and the caller takes the general path, which also reports errors precisely.
 public enum PlainScalars {
+    /// The value when `bytes` hold exactly one scalar and nothing after it (a result such as `inc`'s); nil
+    /// otherwise.
+    public static func value(_ bytes: Data) -> PlainScalar? {
+        bytes.withUnsafeBytes { raw in
+            var reader = Reader(raw: raw)
+            guard let value = reader.scalar(), reader.position == raw.count else { return nil }
+            return value
+        }
+    }
+
     /// The elements when `bytes` hold exactly one array of scalars and nothing after it; nil otherwise.
     public static func array(_ bytes: Data) -> [PlainScalar]? {
         bytes.withUnsafeBytes { array($0) }

@@ -57,4 +57,21 @@ struct PlainScalarsTests {
         ]
         for bytes in cases { #expect(PlainScalars.array(Data(bytes)) == nil, "\(bytes)") }
     }
+
+    /// A single result value: read alone, nothing after it; converted to the requested type only when it is
+    /// one (a mismatch is nil, for the Codable decoder to report).
+    @Test func aSingleValueAndItsConversions() throws {
+        let seven = try MessagePackEncoder().encode(7)
+        #expect(PlainScalars.value(seven) == .unsigned(7))
+        #expect(PlainScalars.value(seven)?.value(as: Int.self) == 7)
+        #expect(PlainScalars.value(seven)?.value(as: Double.self) == 7.0)
+        #expect(PlainScalars.value(seven)?.value(as: String.self) == nil)
+        #expect(PlainScalars.value(try MessagePackEncoder().encode(-3))?.value(as: Int.self) == -3)
+        #expect(PlainScalars.value(try MessagePackEncoder().encode("x"))?.value(as: String.self) == "x")
+        #expect(PlainScalars.value(try MessagePackEncoder().encode(true))?.value(as: Bool.self) == true)
+        #expect(PlainScalars.value(Data([0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))?.value(as: Int.self) == nil)
+        #expect(PlainScalars.value(Data([0x01, 0x02])) == nil, "trailing byte")
+        #expect(PlainScalars.value(Data([0x91, 0x01])) == nil, "an array is not a scalar")
+        #expect(PlainScalars.value(try MessagePackEncoder().encode([1, 2]))?.value(as: Int.self) == nil)
+    }
 }

@@ -157,8 +157,11 @@ public final class Client: @unchecked Sendable {
         }
         let decoder = MessagePackDecoder()
         return try keys.map { key in
+            let bytes = payloads[key]!.bytes
+            // A scalar result (`inc`'s) is read directly; anything else goes through the Codable decoder.
+            if let value = PlainScalars.value(bytes)?.value(as: R.self) { return value }
             do {
-                return try decoder.decode(R.self, from: payloads[key]!.bytes)
+                return try decoder.decode(R.self, from: bytes)
             } catch {
                 throw ClientError.codec("result of '\(key)' is not a \(R.self): \(error)")
             }

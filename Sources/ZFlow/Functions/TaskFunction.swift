@@ -127,7 +127,7 @@ final class ArgumentList {
 
     func next<T: Decodable>(_ type: T.Type) throws -> T {
         defer { index += 1 }
-        if let scalars, let value = Self.plain(type, scalars[index]) { return value }
+        if let scalars, let value = scalars[index].value(as: type) { return value }
         if unpackedForm == nil { unpackedForm = try unpack() }
         let unpacked = unpackedForm!
         let element = unpacked.root.element(index)
@@ -144,17 +144,6 @@ final class ArgumentList {
         } catch let error as DecodingError {
             throw ArgumentError(
                 description: "argument \(index + 1) of '\(function)' is not a \(T.self): \(Self.explain(error))")
-        }
-    }
-
-    /// The scalar parameter types `scalar` reads, from a plain scalar; nil for anything else.
-    private static func plain<T>(_ type: T.Type, _ value: PlainScalar) -> T? {
-        switch (type, value) {
-        case (is Int.Type, _): return value.int64.flatMap { Int(exactly: $0) } as? T
-        case (is String.Type, .string(let text)): return text as? T
-        case (is Double.Type, _): return value.double as? T
-        case (is Bool.Type, .bool(let flag)): return flag as? T
-        default: return nil
         }
     }
 
