@@ -122,9 +122,9 @@ extension SchedulerState {
     mutating func onRelease(_ client: ClientID, _ keys: [TaskKey]) {
         for key in keys {
             clients[client]?.wants.remove(key)
-            guard tasks[key] != nil else { continue }
-            tasks[key]!.wantedBy.remove(client)
-            releaseIfUnneeded(key)
+            guard let task = tasks[key] else { continue }
+            task.wantedBy.remove(client)
+            releaseIfUnneeded(task)
         }
     }
 

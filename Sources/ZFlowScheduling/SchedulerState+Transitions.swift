@@ -223,9 +223,16 @@ extension SchedulerState {
     /// Frees the result of a task nobody needs any more on every holder; forgets the task itself once no
     /// task computed from it is left (until then it stays `released`, as lineage for recomputation).
     mutating func releaseIfUnneeded(_ key: TaskKey) {
-        guard let task = tasks[key], !isNeeded(task) else { return }
+        guard let task = tasks[key] else { return }
+        releaseIfUnneeded(task)
+    }
+
+    /// `releaseIfUnneeded(_:)` for a task already looked up.
+    mutating func releaseIfUnneeded(_ task: SchedulerTask) {
+        guard !isNeeded(task) else { return }
+        let key = task.key
         guard task.dependents.contains(where: { tasks[$0] != nil }) else {
-            forget(key)
+            forget(task)
             return
         }
         switch task.status {
@@ -233,18 +240,18 @@ extension SchedulerState {
             return
         case .memory:
             freeHolders(task)
-            tasks[key]!.holders = []
+            task.holders = []
         case .processing:
             if let worker = task.processingOn, let routing = workers[worker]?.routing {
                 actions.append(.toWorker(routing, .freeKeys([key])))
             }
-            unassign(key)
+            unassign(task)
         case .noWorker:
             noWorker.remove(key)
         case .waiting, .queued:
-            tasks[key]!.waitingOn = []
+            task.waitingOn = []
         }
-        setStatus(key, .released)
+        setStatus(task, .released)
     }
 
     /// Tells every holder of `task` to drop its result.
@@ -260,22 +267,27 @@ extension SchedulerState {
     /// Removes a task, telling the workers that run or hold it, then releases its now unneeded inputs.
     mutating func forget(_ key: TaskKey) {
         guard let task = tasks[key] else { return }
+        forget(task)
+    }
+
+    /// `forget(_:)` for a task already looked up.
+    mutating func forget(_ task: SchedulerTask) {
+        let key = task.key
         if let worker = task.processingOn, let routing = workers[worker]?.routing {
             actions.append(.toWorker(routing, .freeKeys([key])))
         }
-        unassign(key)
+        unassign(task)
         if task.status == .queued { queuedCount -= 1 }
         tasks.removeValue(forKey: key)
         record(key, from: task.status, to: nil)
         freeHolders(task)
         if task.status == .noWorker { noWorker.remove(key) }
         for client in task.wantedBy { clients[client]?.wants.remove(key) }
-        for dependent in task.dependents where tasks[dependent] != nil {
-            tasks[dependent]!.waitingOn.remove(key)
-        }
-        for dependency in task.dependencies where tasks[dependency] != nil {
-            tasks[dependency]!.dependents.remove(key)
-            releaseIfUnneeded(dependency)
+        for dependent in task.dependents { tasks[dependent]?.waitingOn.remove(key) }
+        for dependency in task.dependencies {
+            guard let input = tasks[dependency] else { continue }
+            input.dependents.remove(key)
+            releaseIfUnneeded(input)
         }
     }
 }
