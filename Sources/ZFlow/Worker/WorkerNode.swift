@@ -295,8 +295,13 @@ private struct WorkerLoop {
 
     // MARK: - Scheduler
 
+    /// Scheduler messages read per loop iteration at most: a scheduler that keeps sending must not starve the
+    /// peers and clients waiting on this worker's data, nor the results of finished runs.
+    static let schedulerMessagesPerTurn = 8
+
     mutating func receiveFromScheduler() {
-        while let frames = try? scheduler.receive(dontWait: true) {
+        for _ in 0..<Self.schedulerMessagesPerTurn {
+            guard let frames = try? scheduler.receive(dontWait: true) else { return }
             let now = MonotonicClock.now()
             let results: [Result<SchedulerToWorker, WireError>]
             do {
