@@ -53,7 +53,6 @@ extension SchedulerState {
         clients[client]!.submissions += 1
         let graphOrder = Self.graphOrder(specs)
         for (index, spec) in specs.enumerated() {
-            clients[client]!.wants.insert(spec.key)
             guard let existing = tasks[spec.key] else {
                 let position = graphOrder?[spec.key] ?? UInt64(index)
                 addTask(
@@ -121,7 +120,6 @@ extension SchedulerState {
 
     mutating func onRelease(_ client: ClientID, _ keys: [TaskKey]) {
         for key in keys {
-            clients[client]?.wants.remove(key)
             guard let task = tasks[key] else { continue }
             task.wantedBy.remove(client)
             releaseIfUnneeded(task)
@@ -142,7 +140,6 @@ extension SchedulerState {
             guard let task = tasks[key] else { continue }
             for client in task.wantedBy {
                 actions.append(.toClient(client, .taskCancelled(key: key)))
-                clients[client]?.wants.remove(key)
             }
             tasks[key]!.wantedBy = []
         }
@@ -164,7 +161,6 @@ extension SchedulerState {
             return
         }
         for item in keys {
-            clients[client]!.wants.insert(item.key)
             if tasks[item.key] != nil {
                 tasks[item.key]!.wantedBy.insert(client)
                 if tasks[item.key]!.status == .released {
@@ -194,11 +190,16 @@ extension SchedulerState {
     }
 
     /// Releases everything a departed client wanted.
+    ///
+    /// The tasks are found by a scan rather than kept in a per-client set: clients leave rarely, and the set
+    /// cost a hash insert and remove per task and about 30 bytes per task of scheduler memory.
     mutating func removeClient(_ client: ClientID) {
-        guard let record = clients.removeValue(forKey: client) else { return }
-        for key in record.wants.sorted() where tasks[key] != nil {
-            tasks[key]!.wantedBy.remove(client)
-            releaseIfUnneeded(key)
+        guard clients.removeValue(forKey: client) != nil else { return }
+        let wanted = tasks.compactMap { $0.value.wantedBy.contains(client) ? $0.key : nil }.sorted()
+        for key in wanted {
+            guard let task = tasks[key] else { continue }
+            task.wantedBy.remove(client)
+            releaseIfUnneeded(task)
         }
     }
 

@@ -282,7 +282,6 @@ extension SchedulerState {
         record(key, from: task.status, to: nil)
         freeHolders(task)
         if task.status == .noWorker { noWorker.remove(key) }
-        for client in task.wantedBy { clients[client]?.wants.remove(key) }
         for dependent in task.dependents { tasks[dependent]?.waitingOn.remove(key) }
         for dependency in task.dependencies {
             guard let input = tasks[dependency] else { continue }

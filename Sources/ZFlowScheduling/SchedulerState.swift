@@ -127,8 +127,6 @@ public struct SchedulerState: Sendable {
 
     /// A connected client.
     public struct ClientRecord: Sendable, Equatable {
-        /// Keys it holds futures for. Invariant: each such task lists the client in `wantedBy`.
-        public var wants: Set<TaskKey> = []
         /// `submit` operations received from it: the `generation` of its next tasks' priority.
         public var submissions: UInt64 = 0
         /// When the scheduler last heard from it.
