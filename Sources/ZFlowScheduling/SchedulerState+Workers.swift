@@ -138,23 +138,28 @@ extension SchedulerState {
     /// still needed.
     mutating func loseResult(_ key: TaskKey) { loseResults([key]) }
 
-    /// Results whose last holder is gone: all become `released` before any is recomputed, so that no
-    /// recomputation is readied (and assigned) with another lost result still counted as in memory.
+    /// Results whose last holder is gone: all become `released`, and every waiting task that needs one waits
+    /// for it again, before any is recomputed — so that no task is readied (and assigned) while one of its
+    /// inputs is lost, whichever order the recomputations run in.
     mutating func loseResults(_ keys: [TaskKey]) {
         let lost = keys.filter { tasks[$0].map { $0.status == .memory && $0.holders.isEmpty } ?? false }
         for key in lost { setStatus(key, .released) }
+        for key in lost {
+            for dependent in tasks[key]!.dependents {
+                guard let waiting = tasks[dependent], waiting.status == .waiting else { continue }
+                waiting.waitingOn.insert(key)
+            }
+        }
         for key in lost { afterLoss(key) }
     }
 
-    /// What follows a loss: an unneeded result is forgotten, a needed one is recomputed.
+    /// What follows a loss: an unneeded result is forgotten, a needed one is recomputed (unless recomputing
+    /// another lost result has started it already).
     private mutating func afterLoss(_ key: TaskKey) {
         guard let task = tasks[key], task.status == .released else { return }
         guard isNeeded(task) else {
             releaseIfUnneeded(key)
             return
-        }
-        for dependent in task.dependents where tasks[dependent]?.status == .waiting {
-            tasks[dependent]!.waitingOn.insert(key)
         }
         // Tasks elsewhere that needed it are left alone: most have it already (a running task must not be
         // restarted); one still fetching it from a holder that is gone reports `missing-data` at its fetch

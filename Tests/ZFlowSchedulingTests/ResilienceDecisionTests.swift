@@ -201,6 +201,37 @@ struct LostResultTests {
         h.finish("b")
         #expect(h.state.tasks["a"]?.status == .processing)
     }
+
+    /// w0 alone holds `z` and `b = f(z)` (b sorts first, so recomputing b starts z's recomputation before z's
+    /// own turn); `c = g(z, x)` waits for `x` on w1. When w0 dies, c must wait for z again: once x finishes,
+    /// c is still waiting, and no assignment names an input without holders.
+    @Test func aWaitingTaskWaitsAgainForAnInputLostWithItsHolder() {
+        var h = SchedulerHarness()
+        h.registerWorker("w0", functions: ["inc"])
+        h.registerClient("c1")
+        h.submit([.dummy("z")])
+        h.finish("z")
+        h.submit([.dummy("b", deps: ["z"])])
+        h.finish("b")
+        h.registerWorker("w1", functions: ["inc", "sleep"])
+        h.submit([.dummy("x", function: "sleep"), .dummy("c", deps: ["z", "x"])])
+        #expect(h.worker(of: "x") == "w1")
+        h.now = Instant(nanoseconds: h.now.nanoseconds + 250_000_000)
+        h.fromWorker("w1", .heartbeat)
+        h.now = Instant(nanoseconds: h.now.nanoseconds + 100_000_000)
+        var actions = h.tick()
+        #expect(h.state.workers["w0"] == nil, "w0 expired")
+        #expect(h.state.tasks["c"]?.waitingOn == ["z", "x"])
+        actions += h.finish("x")
+        #expect(h.state.tasks["c"]?.status == .waiting, "c still waits for z")
+        actions += h.finish("z")
+        for case .toWorker(_, .computeTask(let assignment)) in actions {
+            for location in assignment.dependencies {
+                #expect(!location.holders.isEmpty, "\(assignment.key) assigned with no holder of \(location.key)")
+            }
+        }
+        #expect(h.state.tasks["c"]?.status == .processing)
+    }
 }
 
 @Suite("Resilience decisions: graceful retirement")

@@ -7,6 +7,8 @@ import ZFlowZMQ
 struct ExecutionResult: Sendable {
     let key: TaskKey
     let run: RunID
+    /// The function it ran.
+    let function: String
     let outcome: Result<Payload, RemoteError>
     let duration: Interval
 }
@@ -15,13 +17,15 @@ struct ExecutionResult: Sendable {
 ///
 /// Work crosses the boundary in batches both ways: the loop submits every run it starts in one call (one lock,
 /// and a wake-up only for threads that sleep); when runs are known to be short, a thread takes its share of
-/// the queue at once, and threads post results to the loop's mailbox in batches — at the end of a share, or
-/// sooner once a millisecond has passed since the last post, so a long run never holds back the results of
-/// short ones before it. Runs that may be long are taken one at a time, so an idle thread is never left
+/// the queue at once, and threads post results to the loop's mailbox in batches — at the end of a share, once
+/// a millisecond has passed since the last post, and before any run that may be long (its function was never
+/// measured, or once took longer), so such a run does not hold back the results of short ones before it.
+/// While runs are not known to be short they are taken one at a time, so an idle thread is never left
 /// waiting while another holds queued work.
 final class ExecutorPool: @unchecked Sendable {
-    /// A run to start: its id (for `withdraw`) and its body, which returns its result.
-    typealias Job = (run: RunID, body: @Sendable () -> ExecutionResult)
+    /// A run to start: its id (for `withdraw`), whether it may take long (its function was never measured or
+    /// once ran past `postInterval`: results finished before it are posted before it starts), and its body.
+    typealias Job = (run: RunID, mayBeLong: Bool, body: @Sendable () -> ExecutionResult)
 
     /// How long a thread may hold finished results before posting them.
     static let postInterval = Interval.milliseconds(1)
@@ -103,6 +107,11 @@ final class ExecutorPool: @unchecked Sendable {
             condition.unlock()
             var lastPost = MonotonicClock.now()
             for job in share {
+                if job.mayBeLong && !finished.isEmpty {
+                    results.post(contentsOf: finished)
+                    finished.removeAll(keepingCapacity: true)
+                    lastPost = MonotonicClock.now()
+                }
                 finished.append(job.body())
                 let now = MonotonicClock.now()
                 if now - lastPost >= Self.postInterval {

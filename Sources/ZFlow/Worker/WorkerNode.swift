@@ -121,6 +121,8 @@ private struct WorkerLoop {
     var paused = false
     /// Runs started since the last flush, handed to the pool together.
     var dispatch: [ExecutorPool.Job] = []
+    /// The longest run seen of each function (for `ExecutorPool.Job.mayBeLong`).
+    var longestRun: [String: Interval] = [:]
     /// Results of finished runs, until the state machine says to keep or drop them.
     var pending: [RunID: Payload] = [:]
     /// DEALERs to other workers, by address.
@@ -431,6 +433,9 @@ private struct WorkerLoop {
     mutating func collectResults() {
         for result in completions.drain() {
             metrics.executed += 1
+            if result.duration > longestRun[result.function] ?? Interval(nanoseconds: 0) {
+                longestRun[result.function] = result.duration
+            }
             let outcome: TaskOutcome
             switch result.outcome {
             case .success(let payload):
@@ -449,7 +454,8 @@ private struct WorkerLoop {
         let inputs = collected
         let function = functions[assignment.function]
         let worker = WorkerID(options.name)
-        dispatch.append((assignment.runID, {
+        let mayBeLong = longestRun[assignment.function].map { $0 >= ExecutorPool.postInterval } ?? true
+        dispatch.append((assignment.runID, mayBeLong, {
             let start = MonotonicClock.now()
             let outcome: Result<Payload, RemoteError>
             if let function {
@@ -469,7 +475,8 @@ private struct WorkerLoop {
                         key: assignment.key, function: assignment.function, worker: worker))
             }
             return ExecutionResult(
-                key: assignment.key, run: assignment.runID, outcome: outcome, duration: MonotonicClock.now() - start)
+                key: assignment.key, run: assignment.runID, function: assignment.function, outcome: outcome,
+                duration: MonotonicClock.now() - start)
         }))
     }
 
