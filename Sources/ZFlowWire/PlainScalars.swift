@@ -70,7 +70,8 @@ public enum PlainScalars {
     /// The elements when `raw` holds exactly one array of scalars and nothing after it; nil otherwise.
     public static func array(_ raw: UnsafeRawBufferPointer) -> [PlainScalar]? {
         var reader = Reader(raw: raw)
-        guard let count = reader.arrayHeader(), count <= raw.count else { return nil }
+        // Each element takes at least one byte: a count beyond what is left is refused before allocating.
+        guard let count = reader.arrayHeader(), count <= raw.count - reader.position else { return nil }
         var elements: [PlainScalar] = []
         elements.reserveCapacity(count)
         for _ in 0..<count {

@@ -23,7 +23,11 @@ func decodeAnything(_ input: Data) {
         case 3: _ = try? decoder.decode(SchedulerToClient.self, frames: frames)
         case 4: _ = try? decoder.decode(PeerRequest.self, frames: frames)
         case 5: _ = try? decoder.decode(PeerReply.self, frames: frames)
-        default: _ = try? MessagePackDecoder().decode([String: [Int]].self, from: header)
+        default:
+            _ = try? MessagePackDecoder().decode([String: [Int]].self, from: header)
+            // The fast paths for task arguments and results.
+            _ = PlainScalars.array(header)
+            _ = PlainScalars.value(header)
         }
     }
 }
