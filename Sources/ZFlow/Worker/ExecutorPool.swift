@@ -19,12 +19,13 @@ struct ExecutionResult: Sendable {
 /// and a wake-up only for threads that sleep); when runs are known to be short, a thread takes its share of
 /// the queue at once, and threads post results to the loop's mailbox in batches — at the end of a share, once
 /// a millisecond has passed since the last post, and before any run that may be long (its function was never
-/// measured, or once took longer), so such a run does not hold back the results of short ones before it.
+/// measured, or typically takes longer), so such a run does not hold back the results of short ones before it.
 /// While runs are not known to be short they are taken one at a time, so an idle thread is never left
 /// waiting while another holds queued work.
 final class ExecutorPool: @unchecked Sendable {
     /// A run to start: its id (for `withdraw`), whether it may take long (its function was never measured or
-    /// once ran past `postInterval`: results finished before it are posted before it starts), and its body.
+    /// typically runs longer than a short run: results finished before it are posted before it starts), and
+    /// its body.
     typealias Job = (run: RunID, mayBeLong: Bool, body: @Sendable () -> ExecutionResult)
 
     /// How long a thread may hold finished results before posting them.

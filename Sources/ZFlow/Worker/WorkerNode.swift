@@ -121,8 +121,9 @@ private struct WorkerLoop {
     var paused = false
     /// Runs started since the last flush, handed to the pool together.
     var dispatch: [ExecutorPool.Job] = []
-    /// The longest run seen of each function (for `ExecutorPool.Job.mayBeLong`).
-    var longestRun: [String: Interval] = [:]
+    /// Each function's run time, a moving average (for `ExecutorPool.Job.mayBeLong`): an average, not the
+    /// longest run, so that one run slowed by the machine does not mark a tiny function long for good.
+    var typicalRun: [String: Interval] = [:]
     /// Results of finished runs, until the state machine says to keep or drop them.
     var pending: [RunID: Payload] = [:]
     /// DEALERs to other workers, by address.
@@ -433,9 +434,9 @@ private struct WorkerLoop {
     mutating func collectResults() {
         for result in completions.drain() {
             metrics.executed += 1
-            if result.duration > longestRun[result.function] ?? Interval(nanoseconds: 0) {
-                longestRun[result.function] = result.duration
-            }
+            typicalRun[result.function] = Interval(
+                nanoseconds: typicalRun[result.function].map { $0.nanoseconds / 8 * 7 + result.duration.nanoseconds / 8 }
+                    ?? result.duration.nanoseconds)
             let outcome: TaskOutcome
             switch result.outcome {
             case .success(let payload):
@@ -454,7 +455,7 @@ private struct WorkerLoop {
         let inputs = collected
         let function = functions[assignment.function]
         let worker = WorkerID(options.name)
-        let mayBeLong = longestRun[assignment.function].map { $0 >= ExecutorPool.postInterval } ?? true
+        let mayBeLong = typicalRun[assignment.function].map { $0 >= Self.shortRun } ?? true
         dispatch.append((assignment.runID, mayBeLong, {
             let start = MonotonicClock.now()
             let outcome: Result<Payload, RemoteError>
