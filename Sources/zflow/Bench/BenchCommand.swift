@@ -51,7 +51,7 @@ struct BenchCommand: AsyncParsableCommand {
             case .zmq:
                 results = [
                     try bench.rawPush(megabytes: 64), try bench.rawPush(megabytes: 512), try bench.rawRoundTrip(),
-                    try bench.rawBrokerRoundTrip(),
+                    try bench.rawBrokerRoundTrip(replyDirect: true), try bench.rawBrokerRoundTrip(replyDirect: false),
                 ]
             case .tree: results = [try await bench.tree(leaves: 1 << 14)]
             case .graph: results = [try await bench.graph(tasks: 200_000)]

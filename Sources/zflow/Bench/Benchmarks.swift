@@ -18,7 +18,7 @@ struct Benchmarks {
         return (cluster, client)
     }
 
-    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
         return elapsed.seconds
     }
@@ -78,181 +78,14 @@ struct Benchmarks {
             unit: "GB/s", samples: samples)
     }
 
-    /// The floor: one PUSH → PULL message of the same size over loopback TCP, without ZFlow.
-    func rawPush(megabytes: Int) throws -> BenchResult {
-        let size = megabytes << 20
-        let context = ZMQContext()
-        let pull = try ZMQSocket(context, .pull)
-        try pull.setOption64(ZMQ_MAXMSGSIZE, -1)
-        let endpoint = try pull.bind("tcp://127.0.0.1:*")
-        let go = DispatchSemaphore(value: 0)
-        let done = DispatchSemaphore(value: 0)
-        let payload = Data(repeating: 0xAB, count: size)
-        let rounds = runs + 1
-        let sender = Thread {
-            defer { done.signal() }
-            guard let push = try? ZMQSocket(context, .push), (try? push.connect(endpoint)) != nil else { return }
-            for _ in 0..<rounds {
-                go.wait()
-                try? push.send([payload])
-            }
-            go.wait()
-            push.close()
-        }
-        sender.start()
-        defer {
-            go.signal()
-            done.wait()
-            pull.close()
-        }
-        var poller = ZMQPoller()
-        poller.add(pull)
-        var samples: [Double] = []
-        for round in 0..<rounds {
-            let start = ContinuousClock.now
-            go.signal()
-            guard try !poller.poll(timeoutMilliseconds: 60_000).isEmpty, let frames = try pull.receive(dontWait: true) else {
-                throw ClientError.timedOut(seconds: 60)
-            }
-            let elapsed = Self.seconds(since: start)
-            precondition(frames.first?.count == size, "short message")
-            if round > 0 { samples.append(Double(size) / elapsed / 1e9) }
-        }
-        return BenchResult(
-            name: "zmq-push-\(megabytes)MiB", detail: "raw ZeroMQ PUSH -> PULL of one \(megabytes) MiB message",
-            unit: "GB/s", samples: samples)
-    }
-
-    /// The ZeroMQ floor under `latency`: round trips client DEALER → broker ROUTER → echo DEALER → broker →
-    /// client, each party on its own thread with its own context (so its own I/O thread, as separate
-    /// processes have). A ZFlow round trip crosses three such hops (client → scheduler → worker → client).
-    func rawBrokerRoundTrip(count: Int = 1000, warmUp: Int = 50) throws -> BenchResult {
-        let endpoints = BrokerEndpoints()
-        let ready = DispatchSemaphore(value: 0)
-        let finished = DispatchSemaphore(value: 0)
-        let bye = Data("bye".utf8)
-        let broker = Thread {
-            defer { finished.signal() }
-            let context = ZMQContext()
-            guard let front = try? ZMQSocket(context, .router), let back = try? ZMQSocket(context, .router),
-                let frontEndpoint = try? front.bind("tcp://127.0.0.1:*"), let backEndpoint = try? back.bind("tcp://127.0.0.1:*")
-            else {
-                ready.signal()
-                return
-            }
-            endpoints.front = frontEndpoint
-            endpoints.back = backEndpoint
-            ready.signal()
-            var echoIdentity = Data()
-            var poller = ZMQPoller()
-            poller.add(front)
-            poller.add(back)
-            // Bounded: the client's last message is `bye`; the 10 s poll timeout ends a stalled run.
-            while let ready = try? poller.poll(timeoutMilliseconds: 10_000), !ready.isEmpty {
-                if ready.contains(1), let frames = try? back.receive(dontWait: true), frames.count == 2 {
-                    echoIdentity = frames[0]
-                    if frames[1] != Data("hello".utf8) { try? front.send([Data("client".utf8), frames[1]]) }
-                }
-                if ready.contains(0), let frames = try? front.receive(dontWait: true), frames.count == 2 {
-                    try? back.send([echoIdentity, frames[1]])
-                    if frames[1] == bye { break }
-                }
-            }
-            front.close()
-            back.close()
-        }
-        broker.start()
-        ready.wait()
-        guard let front = endpoints.front, let back = endpoints.back else { throw ClientError.timedOut(seconds: 0) }
-        let echo = Thread {
-            defer { finished.signal() }
-            let context = ZMQContext()
-            guard let socket = try? ZMQSocket(context, .dealer), (try? socket.setOption(ZMQ_RCVTIMEO, 10_000)) != nil,
-                (try? socket.connect(back)) != nil
-            else { return }
-            try? socket.send([Data("hello".utf8)])
-            while let frames = try? socket.receive(), let body = frames.last, body != bye { try? socket.send([body]) }
-            socket.close()
-        }
-        echo.start()
-        let context = ZMQContext()
-        let client = try ZMQSocket(context, .dealer)
-        try client.setIdentity("client")
-        try client.setOption(ZMQ_RCVTIMEO, 10_000)
-        try client.connect(front)
-        defer {
-            try? client.send([bye])
-            finished.wait()
-            finished.wait()
-            client.close()
-        }
-        Thread.sleep(forTimeInterval: 0.2)  // lets the echo's hello reach the broker; not measured
-        return try Self.pingRoundTrips(
-            client, count: count, warmUp: warmUp, name: "zmq-broker-rtt",
-            detail: "raw ZeroMQ round trip through a ROUTER broker (4 hops)")
-    }
-
-    /// Times `count` round trips of a small message on `client` (after `warmUp` unmeasured ones).
-    private static func pingRoundTrips(
-        _ client: ZMQSocket, count: Int, warmUp: Int, name: String, detail: String
-    ) throws -> BenchResult {
-        var samples: [Double] = []
-        for index in 0..<(warmUp + count) {
-            let start = ContinuousClock.now
-            try client.send([Data("ping".utf8)])
-            guard try client.receive() != nil else { throw ClientError.timedOut(seconds: 10) }
-            if index >= warmUp { samples.append(Self.seconds(since: start) * 1e6) }
-        }
-        return latencyResult(name: name, detail: detail, samples: samples)
-    }
-
     /// One run of round-trip times in µs: the median with p90 and p99.
-    private static func latencyResult(name: String, detail: String, samples: [Double]) -> BenchResult {
+    static func latencyResult(name: String, detail: String, samples: [Double]) -> BenchResult {
         let sorted = samples.sorted()
         var result = BenchResult(
             name: name, detail: detail, unit: "us", samples: samples,
             extra: ["p90": sorted[sorted.count * 90 / 100], "p99": sorted[sorted.count * 99 / 100]])
         result.runs = 1
         return result
-    }
-
-    /// The ZeroMQ floor of one hop each way: round trips client DEALER → echo ROUTER → client, on two threads
-    /// with their own contexts (the "one loopback round trip").
-    func rawRoundTrip(count: Int = 1000, warmUp: Int = 50) throws -> BenchResult {
-        let endpoints = BrokerEndpoints()
-        let bye = Data("bye".utf8)
-        let ready = DispatchSemaphore(value: 0)
-        let finished = DispatchSemaphore(value: 0)
-        let echoThread = Thread {
-            defer { finished.signal() }
-            let context = ZMQContext()
-            guard let echo = try? ZMQSocket(context, .router), (try? echo.setOption(ZMQ_RCVTIMEO, 10_000)) != nil,
-                let bound = try? echo.bind("tcp://127.0.0.1:*")
-            else {
-                ready.signal()
-                return
-            }
-            endpoints.front = bound
-            ready.signal()
-            // Bounded: the client's last message is `bye`; the 10 s receive timeout ends a stalled run.
-            while let frames = try? echo.receive(), frames.count == 2, frames[1] != bye { try? echo.send(frames) }
-            echo.close()
-        }
-        echoThread.start()
-        ready.wait()
-        guard let endpoint = endpoints.front else { throw ClientError.timedOut(seconds: 0) }
-        let clientContext = ZMQContext()
-        let client = try ZMQSocket(clientContext, .dealer)
-        try client.setOption(ZMQ_RCVTIMEO, 10_000)
-        try client.connect(endpoint)
-        defer {
-            try? client.send([bye])
-            finished.wait()
-            client.close()
-        }
-        return try Self.pingRoundTrips(
-            client, count: count, warmUp: warmUp, name: "zmq-rtt",
-            detail: "raw ZeroMQ round trip DEALER -> ROUTER -> DEALER (2 hops)")
     }
 
     /// A binary tree sum of `leaves` leaves on two workers; wall seconds, result checked.
@@ -310,10 +143,4 @@ struct Benchmarks {
         else { return 0 }
         return Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
-}
-
-/// The bound endpoints of a probe's serving thread, handed to the threads that connect.
-private final class BrokerEndpoints: @unchecked Sendable {
-    var front: String?
-    var back: String?
 }
