@@ -3,11 +3,16 @@ import Foundation
 
 /// A thread-safe queue that wakes a poll loop through an eventfd.
 ///
-/// Any thread may `post`; only the loop thread `drain`s. The eventfd is signalled only when the queue goes
-/// from empty to non-empty, so a burst of posts costs one wake-up.
+/// Any thread may `post`; only the loop thread `drain`s. The eventfd is signalled at most once between two
+/// drains, so a burst of posts costs one wake-up. Items that can wait (`postLazily`) do not wake a loop that has
+/// said it will look again soon by itself (`setLooksSoon`).
 public final class Mailbox<Item>: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [Item] = []
+    /// The eventfd was signalled since the last drain.
+    private var signalled = false
+    /// The loop will drain within a short bound whether signalled or not.
+    private var looksSoon = false
     /// The eventfd the loop polls (`ZMQPoller.add(fileDescriptor:)`).
     public let fileDescriptor: Int32
 
@@ -22,20 +27,44 @@ public final class Mailbox<Item>: @unchecked Sendable {
     /// Enqueues one item, waking the loop if the queue was empty.
     public func post(_ item: Item) {
         lock.lock()
-        let wasEmpty = items.isEmpty
         items.append(item)
+        let wake = !signalled
+        signalled = true
         lock.unlock()
-        if wasEmpty { _ = czmq_eventfd_signal(fileDescriptor) }
+        if wake { _ = czmq_eventfd_signal(fileDescriptor) }
+    }
+
+    /// Enqueues an item that can wait for the loop's next look: it wakes the loop only when nothing else has
+    /// and the loop has not said it looks again soon. Order with `post`ed items is kept.
+    public func postLazily(_ item: Item) {
+        lock.lock()
+        items.append(item)
+        let wake = !signalled && !looksSoon
+        if wake { signalled = true }
+        lock.unlock()
+        if wake { _ = czmq_eventfd_signal(fileDescriptor) }
+    }
+
+    /// The loop says whether it will drain soon without being woken (it holds a timer). Turning it off while
+    /// lazy items wait wakes the loop, so they are not left behind.
+    public func setLooksSoon(_ soon: Bool) {
+        lock.lock()
+        looksSoon = soon
+        let wake = !soon && !signalled && !items.isEmpty
+        if wake { signalled = true }
+        lock.unlock()
+        if wake { _ = czmq_eventfd_signal(fileDescriptor) }
     }
 
     /// Enqueues several items with at most one wake-up.
     public func post(contentsOf batch: [Item]) {
         guard !batch.isEmpty else { return }
         lock.lock()
-        let wasEmpty = items.isEmpty
         items.append(contentsOf: batch)
+        let wake = !signalled
+        signalled = true
         lock.unlock()
-        if wasEmpty { _ = czmq_eventfd_signal(fileDescriptor) }
+        if wake { _ = czmq_eventfd_signal(fileDescriptor) }
     }
 
     /// Takes every queued item, in order, and clears the wake-up signal.
@@ -43,6 +72,7 @@ public final class Mailbox<Item>: @unchecked Sendable {
         _ = czmq_eventfd_drain(fileDescriptor)
         lock.lock()
         defer { lock.unlock() }
+        signalled = false
         let taken = items
         items.removeAll(keepingCapacity: true)
         return taken

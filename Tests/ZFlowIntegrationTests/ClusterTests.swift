@@ -138,11 +138,16 @@ struct ClusterTests {
             let held = try await client.schedulerInfo().workers.reduce(0) { $0 + $1.keysHeld }
             #expect(held == 200)
         }
-        let info = try await cluster.waitForInfo(client, "workers report empty stores") { info in
+        // Another client watches, so this one sends nothing after dropping its futures: the held-back
+        // releases leave on their own.
+        let observer = try await cluster.client()
+        let info = try await cluster.waitForInfo(observer, "workers report empty stores") { info in
             info.workers.allSatisfy { $0.keysHeld == 0 && $0.metrics.storedKeys == 0 && $0.metrics.executed > 0 }
         }
         #expect(info.taskCounts.values.reduce(0, +) == 0, "the scheduler forgot every task")
         #expect(info.workers.allSatisfy { $0.metrics.storedBytes == 0 }, "each worker's own store is empty")
+        // Still connected (its departure would release everything anyway).
+        #expect(try await client.schedulerInfo().clients == 2)
     }
 
     @Test func scatterGatherAsCompletedAndWait() async throws {

@@ -228,6 +228,38 @@ struct SocketTests {
         #expect(mailbox.drain() == ["x"])
     }
 
+    @Test("mailbox: lazy posts wake only a loop that will not look soon; urgent posts and order are kept")
+    func mailboxLazyPosts() throws {
+        let mailbox = Mailbox<String>()
+        var poller = ZMQPoller()
+        poller.add(fileDescriptor: mailbox.fileDescriptor)
+
+        // Nothing pending and no promise: a lazy post wakes the loop like any other.
+        mailbox.postLazily("a")
+        #expect(try poller.poll(timeoutMilliseconds: timeoutMilliseconds) == [0])
+        #expect(mailbox.drain() == ["a"])
+
+        // The loop holds a timer: lazy posts wait unsignalled.
+        mailbox.setLooksSoon(true)
+        mailbox.postLazily("b")
+        mailbox.postLazily("c")
+        #expect(try poller.poll(timeoutMilliseconds: 0) == [])
+        // An urgent post still wakes it, behind the lazy ones.
+        mailbox.post("d")
+        #expect(try poller.poll(timeoutMilliseconds: timeoutMilliseconds) == [0])
+        #expect(mailbox.drain() == ["b", "c", "d"])
+        #expect(try poller.poll(timeoutMilliseconds: 0) == [])
+
+        // Dropping the promise with lazy items waiting wakes the loop for them.
+        mailbox.postLazily("e")
+        #expect(try poller.poll(timeoutMilliseconds: 0) == [])
+        mailbox.setLooksSoon(false)
+        #expect(try poller.poll(timeoutMilliseconds: timeoutMilliseconds) == [0])
+        #expect(mailbox.drain() == ["e"])
+        mailbox.setLooksSoon(false)
+        #expect(try poller.poll(timeoutMilliseconds: 0) == [], "nothing waiting: no wake-up")
+    }
+
     @Test("mailbox: 4 threads × 1,000 posts all drained, each thread's items in order")
     func mailboxConcurrentPosts() throws {
         struct Item: Sendable, Equatable {

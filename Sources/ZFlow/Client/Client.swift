@@ -320,7 +320,7 @@ public final class Client: @unchecked Sendable {
     func retainHandle(_ key: TaskKey) { table.retain(key) }
 
     func releaseHandle(_ key: TaskKey) {
-        table.release(key) { loop.mailbox.post(.release([key])) }
+        table.release(key) { loop.mailbox.postLazily(.release([key])) }
     }
 }
 

@@ -247,7 +247,17 @@ private struct ClientLoopState {
     var registering = false
     /// True once the scheduler answered 311: it released this client's futures.
     var forgotten = false
+    /// Keys whose last future was dropped, not yet sent in a `release`.
     var releases: [TaskKey] = []
+    /// When the oldest of `releases` was dropped.
+    var releasesSince = Instant.zero
+    /// What this loop last told the mailbox through `setLooksSoon`.
+    var looksSoon = false
+    /// How long releases wait for another operation to leave with: dropping many futures (or one, then
+    /// submitting the next task) sends one `release`, and the scheduler one `free-keys`, not one per future;
+    /// futures post them lazily (`postLazily`), so meanwhile they do not wake this loop either. Releasing is
+    /// never urgent; only memory waits for it.
+    static let releaseDelay = Interval.milliseconds(5)
     var nextID = 0
     var lastSent = Instant.zero
 
@@ -266,8 +276,12 @@ private struct ClientLoopState {
             let mailboxIndex = poller.add(fileDescriptor: mailbox.fileDescriptor)
             let peers = Array(workers.keys)
             for peer in peers { poller.add(workers[peer]!) }
-            guard let ready = try? poller.poll(timeoutMilliseconds: 100) else { break }
-            if ready.contains(mailboxIndex) {
+            let timeout =
+                releases.isEmpty
+                ? 100 : Int((releasesSince + Self.releaseDelay - MonotonicClock.now()).milliseconds) + 1
+            guard let ready = try? poller.poll(timeoutMilliseconds: timeout) else { break }
+            // Lazily posted releases wait in the mailbox unsignalled while releases are held.
+            if ready.contains(mailboxIndex) || !releases.isEmpty {
                 var stopping = false
                 for command in mailbox.drain() {
                     if case .stop = command { stopping = true } else { handle(command) }
@@ -291,8 +305,12 @@ private struct ClientLoopState {
                 receiveFromWorker(peer)
             }
             expireWaiters()
-            flushReleases()
             let now = MonotonicClock.now()
+            if !outbox.isEmpty || now >= releasesSince + Self.releaseDelay { flushReleases() }
+            if looksSoon != !releases.isEmpty {
+                looksSoon = !releases.isEmpty
+                mailbox.setLooksSoon(looksSoon)
+            }
             if outbox.isEmpty, now - lastSent >= .seconds(1) { outbox.add(ClientToScheduler.heartbeat) }
             if !outbox.isEmpty {
                 outbox.flush(on: scheduler, logger: logger)
@@ -303,6 +321,7 @@ private struct ClientLoopState {
         scheduler.close()
     }
 
+    /// Adds a `release` of the held keys, ahead of whatever is added next.
     mutating func flushReleases() {
         guard !releases.isEmpty else { return }
         outbox.add(ClientToScheduler.release(releases))
@@ -330,6 +349,7 @@ private struct ClientLoopState {
             flushReleases()
             outbox.add(message)
         case .release(let keys):
+            if releases.isEmpty { releasesSince = MonotonicClock.now() }
             releases.append(contentsOf: keys)
         case .awaitKeys(let keys, let deadline, let completion):
             awaitKeys(keys, deadline: deadline, then: .resume(completion))
