@@ -508,10 +508,14 @@ private struct ClientLoopState {
 
     // MARK: - Fetching results from workers
 
+    /// Fetches finished keys from their holders. A key found pending again was lost with its holder and is being
+    /// recomputed (another fetch learnt it after this one's caller saw the key finished): it is awaited, then
+    /// fetched.
     mutating func fetch(_ keys: [TaskKey], completion: @escaping @Sendable (Result<[TaskKey: Payload], Error>) -> Void) {
         var byPeer: [PeerAddress: [TaskKey]] = [:]
         var order: [PeerAddress] = []
         var results: [TaskKey: Payload] = [:]
+        var recomputing: [TaskKey] = []
         var bytes: UInt64 = 0
         for key in Set(keys) {
             let record = table.record(key)
@@ -520,23 +524,37 @@ private struct ClientLoopState {
                 results[key] = payload
                 continue
             }
-            guard case .finished(let holders, let nbytes)? = record?.status, let holder = holders.first else {
+            switch record?.status {
+            case .finished(let holders, let nbytes)? where !holders.isEmpty:
+                if byPeer[holders[0]] == nil { order.append(holders[0]) }
+                byPeer[holders[0], default: []].append(key)
+                bytes += nbytes
+            case .pending?:
+                recomputing.append(key)
+            default:
                 completion(.failure(ClientError.dataUnavailable(key, reason: "the task has not finished")))
                 return
             }
-            if byPeer[holder] == nil { order.append(holder) }
-            byPeer[holder, default: []].append(key)
-            bytes += nbytes
         }
-        if order.isEmpty {
+        if order.isEmpty && recomputing.isEmpty {
             completion(.success(results))
             return
         }
         let id = nextID
         nextID += 1
         fetches[id] = Fetch(
-            remaining: Set(byPeer.values.joined()), results: results, deadline: MonotonicClock.now(), completion: completion)
+            remaining: Set(byPeer.values.joined()).union(recomputing), results: results, deadline: MonotonicClock.now(),
+            completion: completion)
         request(id, byPeer: byPeer, order: order, bytes: bytes)
+        awaitRecomputations(recomputing, of: id, nothingElseAsked: order.isEmpty)
+    }
+
+    /// Waits for keys of fetch `id` being recomputed, then asks their new holders. With nothing else asked, the
+    /// fetch has no deadline meanwhile: recomputations take as long as the tasks do.
+    mutating func awaitRecomputations(_ keys: [TaskKey], of id: Int, nothingElseAsked: Bool) {
+        guard !keys.isEmpty else { return }
+        if nothingElseAsked { fetches[id]?.deadline = Instant(nanoseconds: .max) }
+        awaitKeys(keys, deadline: nil, then: .refetch(id: id, keys))
     }
 
     /// Sends one `get-data` per holder for fetch `id`, and sets its deadline by the `bytes` asked for.
@@ -598,12 +616,8 @@ private struct ClientLoopState {
             byPeer[holder, default: []].append(key)
         }
         request(id, byPeer: byPeer, order: order, bytes: bytes)
-        if !recomputing.isEmpty {
-            // No deadline while only recomputations are awaited: they take as long as the tasks do.
-            if byPeer.isEmpty { fetches[id]?.deadline = Instant(nanoseconds: .max) }
-            for key in recomputing { if let record = table.record(key) { table.set(record, .pending) } }
-            awaitKeys(recomputing, deadline: nil, then: .refetch(id: id, recomputing))
-        }
+        for key in recomputing { if let record = table.record(key) { table.set(record, .pending) } }
+        awaitRecomputations(recomputing, of: id, nothingElseAsked: byPeer.isEmpty)
     }
 
     /// The socket to a worker's peer ROUTER, opened on first use with this client's identity.
