@@ -16,6 +16,9 @@ public enum WorkerEvent: Equatable, Sendable {
     case freeKeys([TaskKey], now: Instant)
     /// An executor thread finished a run; the shell holds its result bytes until told to store or drop them.
     case executed(TaskKey, RunID, TaskOutcome, now: Instant)
+    /// The shell, about to start this run, found these of its inputs gone from its store (a spilled result that
+    /// could not be read back): the run does not start, and the results are reported lost.
+    case inputsLost(TaskKey, RunID, lost: [TaskKey], now: Instant)
     /// A peer answered a fetch: these keys arrived (and are held by the shell), these it did not have.
     case fetched(from: PeerAddress, found: [KeySize], missing: [TaskKey], now: Instant)
     /// A client stored values here (`put-data`).
@@ -82,6 +85,8 @@ public struct WorkerConfig: Equatable, Sendable {
     public var maxFetchBytes: UInt64 = 64 << 20
     /// Abstract resources this worker offers; a task needing some starts only while they are free.
     public var resources: Resources = [:]
+    /// This worker's peer address: it names itself as the holder when it reports a result of its own lost.
+    public var address = PeerAddress("")
 
     /// The defaults with `nthreads` threads.
     public init(nthreads: Int = 1, dispatchDepth: Int = 1, maxDispatchDepth: Int? = nil) {

@@ -141,6 +141,9 @@ public struct WorkerState: Sendable {
         case .executed(let key, let run, let outcome, let now):
             self.now = now
             onExecuted(key, run, outcome)
+        case .inputsLost(let key, let run, let lost, let now):
+            self.now = now
+            onInputsLost(key, run, lost)
         case .fetched(let peer, let found, let missing, let now):
             self.now = now
             onFetched(peer, found: found, missing: missing)
@@ -281,6 +284,38 @@ public struct WorkerState: Sendable {
         for dependency in task.assignment?.dependencies ?? [] { dropIfUnused(dependency.key, after: key) }
     }
 
+    /// A run that could not start because inputs held here are gone: its slot is freed and it waits for them
+    /// again; each lost result is reported with `missing-data` naming this worker as the holder, so the
+    /// scheduler recomputes it (or points to another copy) and takes the task back.
+    mutating func onInputsLost(_ key: TaskKey, _ run: RunID, _ lost: [TaskKey]) {
+        if let used = heldResources.removeValue(forKey: run) { availableResources.add(used) }
+        guard let task = tasks[key], task.status == .executing, task.executingRun == run else {
+            abandoned.remove(run)
+            return
+        }
+        let waiting = Set(lost.filter { tasks[$0]?.dependents.contains(key) ?? false })
+        guard !waiting.isEmpty else {
+            // Not inputs this machine knows of: nothing to wait for, so the run fails rather than loop.
+            let message = "inputs \(lost.sorted()) of this run are not held here"
+            onExecuted(key, run, .failure(RemoteError(typeName: "MissingInput", message: message, key: key)))
+            return
+        }
+        executing.remove(key)
+        task.executingRun = nil
+        task.status = .waiting
+        task.waitingOn = waiting
+        for inputKey in waiting.sorted() {
+            let input = tasks[inputKey]!
+            guard input.status == .memory else { continue }
+            input.status = .missing
+            input.assignment = nil
+            input.keptUntilFreed = false
+            input.holders = []
+            input.tried = []
+            actions.append(.send(.missingData(key: inputKey, holder: config.address)))
+        }
+    }
+
     mutating func inputArrived(_ key: TaskKey, for dependent: TaskKey) {
         guard tasks[dependent]?.status == .waiting else { return }
         tasks[dependent]!.waitingOn.remove(key)
@@ -408,7 +443,8 @@ public struct WorkerState: Sendable {
 
     mutating func onFreeKey(_ key: TaskKey) {
         guard let task = tasks[key] else { return }
-        if !task.dependents.isEmpty && task.status == .memory {
+        // Local tasks still wait for it: kept as a dependency (a lost one is fetched when they are assigned again).
+        if !task.dependents.isEmpty && (task.status == .memory || task.status == .missing) {
             task.assignment = nil
             return
         }

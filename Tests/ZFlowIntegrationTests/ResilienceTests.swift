@@ -126,6 +126,40 @@ struct SpillTests {
         #expect(metrics.storedBytes <= 64 << 20, "in memory: \(metrics.storedBytes)")
         #expect(metrics.spilledBytes >= UInt64(size), "the blobs still wanted are on disk: \(metrics.spilledBytes)")
     }
+
+    /// Spilled results whose files are deleted behind the worker's back are recomputed when a task needs them:
+    /// the worker reports them lost (`missing-data` naming itself) instead of failing the task.
+    @Test(.timeLimit(.minutes(1)))
+    func spilledResultsWhoseFilesVanishAreRecomputed() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zflow-lost-spill-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cluster = try await TestCluster(workers: 0)
+        defer { cluster.shutdown() }
+        try cluster.startWorker(
+            name: "w0", heartbeatMs: 100, extra: ["--memory-limit", "32MiB", "--local-directory", directory.path])
+        let client = try await cluster.client()
+        let size = 8 << 20
+        let blobs = try await client.map(StandardFunctions.bytes, Array(repeating: size, count: 8))
+        _ = try await client.wait(blobs, timeout: .seconds(30))
+        let spilled = try await cluster.waitForInfo(client, "results spilled") { info in
+            (info.workers.first?.metrics.spilledKeys ?? 0) > 0
+        }
+        let spilledKeys = try #require(spilled.workers.first?.metrics.spilledKeys)
+        let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey])?
+            .compactMap { $0 as? URL }.filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true } ?? []
+        #expect(files.count == Int(spilledKeys), "one file per spilled result")
+        for file in files { try FileManager.default.removeItem(at: file) }
+        var lengths: [Future<Int>] = []
+        for blob in blobs { lengths.append(try await client.submit(StandardFunctions.length, blob)) }
+        let total = try await client.gather(lengths, timeout: .seconds(40)).reduce(0, +)
+        #expect(total == 8 * size)
+        // Metrics come with heartbeats: wait for the one that counts every run.
+        let info = try await cluster.waitForInfo(client, "each lost blob made again") { info in
+            (info.workers.first?.metrics.executed ?? 0) >= 16 + spilledKeys
+        }
+        #expect((info.workers.first?.metrics.executed ?? 0) >= 16 + spilledKeys)
+    }
 }
 
 /// Graceful retirement on real processes.

@@ -608,6 +608,26 @@ struct SchedulerStateTests {
             ])
     }
 
+    /// A worker whose own copy of an input is lost (its spilled file unreadable) reports itself as the holder:
+    /// the input is recomputed, and the dependent it was about to run is taken back and sent again after.
+    @Test func missingDataNamingTheReporterItselfRecomputesAndTakesTheDependentBack() {
+        var h = SchedulerHarness()
+        h.registerWorker(w1)
+        h.registerClient(c1)
+        h.submit([.dummy("x"), .dummy("y", deps: ["x"])])
+        h.finish("x", nbytes: 1000)  // y → w1 (run 2), x held by w1
+        #expect(h.worker(of: "y") == w1)
+        let actions = h.fromWorker(w1, .missingData(key: "x", holder: .dummy(w1)))
+        #expect(plain(actions) == [free(w1, ["x"]), compute(w1, .dummy("x", run: 3)), free(w1, ["y"])])
+        #expect(h.state.tasks["y"]?.status == .waiting)
+        #expect(h.state.workers[w1]?.held.contains("x") == false)
+        #expect(
+            plain(h.finish("x", nbytes: 1000)) == [
+                finished(c1, "x", nbytes: 1000, on: [w1]),
+                compute(w1, .dummy("y", run: 4, deps: [.dummy("x", nbytes: 1000, holders: [.dummy(w1)])])),
+            ])
+    }
+
     @Test func storyRecordsTransitionsWithTheirStimulus() {
         var h = cluster([w1])
         h.submit([.dummy("a")])

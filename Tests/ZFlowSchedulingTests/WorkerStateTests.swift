@@ -281,6 +281,66 @@ struct WorkerStateTests {
             ])
     }
 
+    // MARK: - Results lost here
+
+    /// x ran here; y needs it, but x's spilled file cannot be read back when y is about to start.
+    private static func lostInputSetUp() -> (WorkerHarness, TaskAssignment) {
+        var config = WorkerConfig()
+        config.address = PeerAddress("tcp://self:9000")
+        var h = WorkerHarness(config: config)
+        h.computeTask(.dummy("x", run: 1))
+        h.executed("x", run: 1, success())
+        let y = TaskAssignment.dummy("y", run: 2, deps: [.dummy("x", holders: [PeerAddress("tcp://self:9000")])])
+        #expect(h.computeTask(y) == [.execute(y)])
+        return (h, y)
+    }
+
+    @Test func aLostInputIsReportedAsMissingHereAndTheRunWaitsForIt() {
+        var (h, _) = Self.lostInputSetUp()
+        let actions = h.handle(.inputsLost("y", RunID(2), lost: ["x"], now: h.now))
+        #expect(actions == [.send(.missingData(key: "x", holder: PeerAddress("tcp://self:9000")))])
+        #expect(h.state.executing.isEmpty, "the run's slot is free again")
+        #expect(h.state.tasks["y"]?.status == .waiting)
+        #expect(h.state.tasks["y"]?.waitingOn == ["x"])
+        #expect(h.state.tasks["x"]?.status == .missing)
+        #expect(h.state.held.isEmpty, "a re-registration would not claim it")
+        // A second run that finds it gone reports nothing twice.
+        #expect(h.computeTask(.dummy("z", run: 3)) == [.execute(.dummy("z", run: 3))])
+    }
+
+    @Test func afterALossTheSchedulerTakesTheTaskBackAndSendsItWithTheInputElsewhere() {
+        var (h, _) = Self.lostInputSetUp()
+        h.handle(.inputsLost("y", RunID(2), lost: ["x"], now: h.now))
+        // The scheduler frees its record of x here, then takes y back: both are forgotten.
+        #expect(h.freeKeys(["x"]) == [])
+        #expect(h.state.tasks["x"]?.status == .missing, "y still waits for it")
+        #expect(h.freeKeys(["y"]) == [])
+        #expect(h.state.tasks.isEmpty)
+        // y comes back with x recomputed on peer A: fetched from there, then run.
+        let again = TaskAssignment.dummy("y", run: 4, deps: [.dummy("x", holders: [peerA])])
+        #expect(h.computeTask(again) == [.fetch(["x"], from: peerA)])
+        #expect(h.fetched(from: peerA, found: [KeySize(key: "x", nbytes: 8)]) == [.execute(again)])
+    }
+
+    @Test func aLostInputRecomputedHereWakesTheWaitingRun() {
+        var (h, y) = Self.lostInputSetUp()
+        h.handle(.inputsLost("y", RunID(2), lost: ["x"], now: h.now))
+        // The scheduler recomputes x on this worker before taking y back.
+        #expect(h.computeTask(.dummy("x", run: 5)) == [.execute(.dummy("x", run: 5))])
+        #expect(h.executed("x", run: 5, success()) == [.storeResult("x", RunID(5)), finishedMessage("x", run: 5), .execute(y)])
+    }
+
+    @Test func aLossReportedForUnknownInputsFailsTheRunInsteadOfLooping() {
+        var (h, _) = Self.lostInputSetUp()
+        let actions = h.handle(.inputsLost("y", RunID(2), lost: ["nope"], now: h.now))
+        guard case .send(.taskErred(let key, let run, let error))? = actions.first else {
+            Issue.record("expected task-erred, got \(actions)")
+            return
+        }
+        #expect(key == "y" && run == RunID(2) && error.typeName == "MissingInput")
+        #expect(h.state.executing.isEmpty)
+    }
+
     // MARK: - Scatter
 
     @Test func scatteredDataIsHeldAndUsedWithoutAFetch() {

@@ -162,6 +162,7 @@ private struct WorkerLoop {
         config.pushLimit = UInt64(OperationWriter.inlineLimit)
         config.fetchTimeout = .seconds(300)
         config.resources = options.resources
+        config.address = address
         self.state = WorkerState(config: config)
         let directory =
             options.localDirectory
@@ -451,7 +452,15 @@ private struct WorkerLoop {
 
     mutating func execute(_ assignment: TaskAssignment) {
         var collected: [TaskKey: Payload] = [:]
-        for dependency in assignment.dependencies { collected[dependency.key] = store.get(dependency.key) }
+        var lost: [TaskKey] = []
+        for dependency in assignment.dependencies {
+            if let payload = store.get(dependency.key) { collected[dependency.key] = payload } else { lost.append(dependency.key) }
+        }
+        guard lost.isEmpty else {
+            logger.warning("inputs \(lost) of \(assignment.key) are lost here: \(store.lastDiskError ?? "not in the store")")
+            perform(state.handle(.inputsLost(assignment.key, assignment.runID, lost: lost, now: MonotonicClock.now())))
+            return
+        }
         let inputs = collected
         let function = functions[assignment.function]
         let worker = WorkerID(options.name)
