@@ -313,6 +313,13 @@ public struct WorkerState: Sendable {
             input.holders = []
             input.tried = []
             actions.append(.send(.missingData(key: inputKey, holder: config.address)))
+            // Every other local task that needs it waits for it too (the scheduler takes those back as well):
+            // none starts only to find the same input gone.
+            for dependent in input.dependents where dependent != key {
+                guard let other = tasks[dependent], other.status == .ready || other.status == .waiting else { continue }
+                other.status = .waiting
+                other.waitingOn.insert(inputKey)
+            }
         }
     }
 

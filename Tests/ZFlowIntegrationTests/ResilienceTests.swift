@@ -246,6 +246,36 @@ struct HungHolderFetchTests {
     /// w0 after w1 expired) and gets it from there.
     @Test(.timeLimit(.minutes(1)))
     func aFetchFromAHungHolderIsRetriedWhereTheSchedulerSays() async throws {
+        try await Self.withResultOnAStoppedHolder { client, x in
+            let started = Date()
+            let value = try await x.result(timeout: .seconds(40))
+            #expect(value.count == 1 << 20)
+            let waited = Date().timeIntervalSince(started)
+            let info = try await client.schedulerInfo(whoHas: [x.key])
+            #expect(
+                info.whoHas[x.key.rawValue] == ["w0"],
+                "recomputed on w0 after w1 expired (waited \(waited) s; workers \(info.workers.map { ($0.name, $0.tasksCompleted) }))")
+        }
+    }
+
+    /// The timeout of `result`/`gather` covers fetching too: x's only holder is stopped, so the fetch would
+    /// wait for its 5 s deadline (and a retry after); the caller's 1 s timeout ends it first.
+    @Test(.timeLimit(.minutes(1)))
+    func aResultTimeoutCoversAFetchFromAHungHolder() async throws {
+        try await Self.withResultOnAStoppedHolder { _, x in
+            let started = Date()
+            do {
+                _ = try await x.result(timeout: .seconds(1))
+                Issue.record("expected a timeout; the value came after \(Date().timeIntervalSince(started)) s")
+            } catch ClientError.timedOut {
+                #expect(Date().timeIntervalSince(started) < 4, "it ends near the 1 s asked for")
+            }
+        }
+    }
+
+    /// Runs `body` with a client of two workers (100 ms heartbeats) and x, a 1 MiB result made on w1 only, with
+    /// w1 stopped (SIGSTOP) before anything fetches x; w1 is continued and the cluster stopped afterwards.
+    static func withResultOnAStoppedHolder(_ body: (Client, Future<Data>) async throws -> Void) async throws {
         let cluster = try await TestCluster(workers: 2, threads: 1, heartbeatMs: 100)
         defer {
             cluster.workers["w1"]?.signal(SIGCONT)
@@ -255,15 +285,8 @@ struct HungHolderFetchTests {
         let x = try await client.submit(StandardFunctions.bytes, 1 << 20, workers: ["w1"], allowOtherWorkers: true)
         _ = try await client.wait([x], timeout: .seconds(20))
         cluster.workers["w1"]!.signal(SIGSTOP)
-        #expect(Self.waitUntilStopped(cluster.workers["w1"]!.pid, timeout: 5), "w1 is stopped before the fetch")
-        let started = Date()
-        let value = try await x.result(timeout: .seconds(40))
-        #expect(value.count == 1 << 20)
-        let waited = Date().timeIntervalSince(started)
-        let info = try await client.schedulerInfo(whoHas: [x.key])
-        #expect(
-            info.whoHas[x.key.rawValue] == ["w0"],
-            "recomputed on w0 after w1 expired (waited \(waited) s; workers \(info.workers.map { ($0.name, $0.tasksCompleted) }))")
+        #expect(waitUntilStopped(cluster.workers["w1"]!.pid, timeout: 5), "w1 is stopped before the fetch")
+        try await body(client, x)
     }
 
     /// Polls /proc until the process is in state T (stopped), for at most `timeout` seconds.

@@ -308,6 +308,26 @@ struct WorkerStateTests {
         #expect(h.computeTask(.dummy("z", run: 3)) == [.execute(.dummy("z", run: 3))])
     }
 
+    @Test func otherTasksNeedingALostInputWaitForItInsteadOfStartingOneAfterAnother() {
+        var config = WorkerConfig()
+        config.address = PeerAddress("tcp://self:9000")
+        var h = WorkerHarness(config: config)
+        h.computeTask(.dummy("x", run: 1))
+        h.executed("x", run: 1, success())
+        let here = [DependencyLocation.dummy("x", holders: [PeerAddress("tcp://self:9000")])]
+        let y = TaskAssignment.dummy("y", run: 2, deps: here)
+        #expect(h.computeTask(y) == [.execute(y)])
+        h.computeTask(.dummy("z", run: 3, deps: here))
+        h.computeTask(.dummy("w", run: 4, deps: here + [.dummy("v", holders: [peerA])]))
+        h.computeTask(.dummy("u", run: 5))
+        #expect(h.state.readyQueue == ["z", "u"])
+        let actions = h.handle(.inputsLost("y", RunID(2), lost: ["x"], now: h.now))
+        // Only u, which does not need x, starts; z and w wait for x with y.
+        #expect(actions == [.send(.missingData(key: "x", holder: PeerAddress("tcp://self:9000"))), .execute(.dummy("u", run: 5))])
+        #expect(h.state.tasks["z"]?.status == .waiting && h.state.tasks["z"]?.waitingOn == ["x"])
+        #expect(h.state.tasks["w"]?.waitingOn == ["v", "x"])
+    }
+
     @Test func afterALossTheSchedulerTakesTheTaskBackAndSendsItWithTheInputElsewhere() {
         var (h, _) = Self.lostInputSetUp()
         h.handle(.inputsLost("y", RunID(2), lost: ["x"], now: h.now))

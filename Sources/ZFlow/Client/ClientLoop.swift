@@ -184,8 +184,14 @@ private struct ClientLoopState {
         var settled = false
         /// Reported already (a failure, or every value).
         var done = false
+        /// When the caller stops waiting, fetches included; nil: never.
+        let deadline: Instant?
+        let started = MonotonicClock.now()
 
-        init(completion: @escaping @Sendable (Result<[TaskKey: Payload], Error>) -> Void) { self.completion = completion }
+        init(deadline: Instant?, completion: @escaping @Sendable (Result<[TaskKey: Payload], Error>) -> Void) {
+            self.deadline = deadline
+            self.completion = completion
+        }
 
         /// Reports the values once every key has finished and been fetched.
         func completeIfAllHere() {
@@ -210,6 +216,8 @@ private struct ClientLoopState {
     struct Fetch {
         var remaining: Set<TaskKey>
         var results: [TaskKey: Payload] = [:]
+        /// Keys of `remaining` lost with their holder and awaited while recomputed: no holder's deadline applies.
+        var awaiting: Set<TaskKey> = []
         /// When to stop waiting for the holders asked: peer sockets have no heartbeats.
         var deadline: Instant
         /// Times the scheduler was asked where keys that a holder did not give are now.
@@ -238,6 +246,8 @@ private struct ClientLoopState {
     var workers: [PeerAddress: ZMQSocket] = [:]
     var pendingReplies: [PeerAddress: [PendingReply]] = [:]
     var waiters: [Int: Waiter] = [:]
+    /// Gathers with a deadline, until done.
+    var timedGatherings: [Gathering] = []
     var fetches: [Int: Fetch] = [:]
     /// Requests answered by `registered` or `info-reply`, in the order they were sent.
     var infoRequests: [@Sendable (Result<SchedulerToClient, Error>) -> Void] = []
@@ -249,14 +259,17 @@ private struct ClientLoopState {
     var forgotten = false
     /// Keys whose last future was dropped, not yet sent in a `release`.
     var releases: [TaskKey] = []
+    /// `releases` as a set, to find a key named again before its release has left.
+    var releasedKeys: Set<TaskKey> = []
     /// When the oldest of `releases` was dropped.
     var releasesSince = Instant.zero
     /// What this loop last told the mailbox through `setLooksSoon`.
     var looksSoon = false
-    /// How long releases wait for another operation to leave with: dropping many futures (or one, then
-    /// submitting the next task) sends one `release`, and the scheduler one `free-keys`, not one per future;
-    /// futures post them lazily (`postLazily`), so meanwhile they do not wake this loop either. Releasing is
-    /// never urgent; only memory waits for it.
+    /// How long releases are held before they leave, in one `release` (and the scheduler's `free-keys` in one
+    /// message): dropping many futures, or one per round trip, costs one message per interval, not one per
+    /// future, and it leaves apart from the next `submit`, off that task's path. Futures post releases lazily
+    /// (`postLazily`), so meanwhile they do not wake this loop either. Only memory waits for a release; an
+    /// operation that names a held key again (a `submit` reusing it) sends the releases first.
     static let releaseDelay = Interval.milliseconds(5)
     var nextID = 0
     var lastSent = Instant.zero
@@ -306,7 +319,7 @@ private struct ClientLoopState {
             }
             expireWaiters()
             let now = MonotonicClock.now()
-            if !outbox.isEmpty || now >= releasesSince + Self.releaseDelay { flushReleases() }
+            if now >= releasesSince + Self.releaseDelay { flushReleases() }
             if looksSoon != !releases.isEmpty {
                 looksSoon = !releases.isEmpty
                 mailbox.setLooksSoon(looksSoon)
@@ -321,11 +334,22 @@ private struct ClientLoopState {
         scheduler.close()
     }
 
+    /// Whether `message` names a key whose release is held: it would reach the scheduler first and lose the
+    /// new future's claim on the key.
+    func namesAgain(_ message: ClientToScheduler) -> Bool {
+        switch message {
+        case .submit(let specs): return specs.contains { releasedKeys.contains($0.key) }
+        case .scattered(_, let keys): return keys.contains { releasedKeys.contains($0.key) }
+        default: return false
+        }
+    }
+
     /// Adds a `release` of the held keys, ahead of whatever is added next.
     mutating func flushReleases() {
         guard !releases.isEmpty else { return }
         outbox.add(ClientToScheduler.release(releases))
         releases.removeAll(keepingCapacity: true)
+        releasedKeys.removeAll(keepingCapacity: true)
     }
 
     mutating func failAll(_ error: Error) {
@@ -346,15 +370,18 @@ private struct ClientLoopState {
     mutating func handle(_ command: ClientCommand) {
         switch command {
         case .send(let message):
-            flushReleases()
+            if !releases.isEmpty, namesAgain(message) { flushReleases() }
             outbox.add(message)
         case .release(let keys):
             if releases.isEmpty { releasesSince = MonotonicClock.now() }
             releases.append(contentsOf: keys)
+            releasedKeys.formUnion(keys)
         case .awaitKeys(let keys, let deadline, let completion):
             awaitKeys(keys, deadline: deadline, then: .resume(completion))
         case .gather(let keys, let deadline, let completion):
-            awaitKeys(keys, deadline: deadline, then: .gather(Gathering(completion: completion)))
+            let gathering = Gathering(deadline: deadline, completion: completion)
+            if deadline != nil { timedGatherings.append(gathering) }
+            awaitKeys(keys, deadline: deadline, then: .gather(gathering))
         case .putData(let peer, let items, let completion):
             do {
                 try send(PeerRequest.putData(items), to: peer)
@@ -457,6 +484,7 @@ private struct ClientLoopState {
 
     /// Asks the holders now known for `keys` of fetch `id`.
     mutating func refetch(_ id: Int, _ keys: [TaskKey]) {
+        fetches[id]?.awaiting.subtract(keys)
         var holders: [TaskKey: [PeerAddress]] = [:]
         for key in keys { if case .finished(let named, _)? = table.record(key)?.status { holders[key] = named } }
         fetches[id]?.deadline = MonotonicClock.now()
@@ -471,7 +499,17 @@ private struct ClientLoopState {
             finish(waiter.then, .failure(ClientError.timedOut(seconds: (deadline - waiter.started).seconds)))
         }
         for (id, fetch) in fetches where fetch.deadline <= now {
-            retryFetch(id, keys: Array(fetch.remaining), reason: "its holder did not answer in time")
+            let asked = fetch.remaining.subtracting(fetch.awaiting)
+            if asked.isEmpty {
+                fetches[id]?.deadline = Instant(nanoseconds: .max)
+            } else {
+                retryFetch(id, keys: asked.sorted(), reason: "its holder did not answer in time")
+            }
+        }
+        // A gather's deadline covers its fetches too (a recomputation awaited there has none of its own).
+        timedGatherings.removeAll { $0.done }
+        for gathering in timedGatherings where gathering.deadline! <= now {
+            gathering.fail(ClientError.timedOut(seconds: (gathering.deadline! - gathering.started).seconds))
         }
     }
 
@@ -546,14 +584,16 @@ private struct ClientLoopState {
             remaining: Set(byPeer.values.joined()).union(recomputing), results: results, deadline: MonotonicClock.now(),
             completion: completion)
         request(id, byPeer: byPeer, order: order, bytes: bytes)
-        awaitRecomputations(recomputing, of: id, nothingElseAsked: order.isEmpty)
+        awaitRecomputations(recomputing, of: id)
     }
 
-    /// Waits for keys of fetch `id` being recomputed, then asks their new holders. With nothing else asked, the
-    /// fetch has no deadline meanwhile: recomputations take as long as the tasks do.
-    mutating func awaitRecomputations(_ keys: [TaskKey], of id: Int, nothingElseAsked: Bool) {
-        guard !keys.isEmpty else { return }
-        if nothingElseAsked { fetches[id]?.deadline = Instant(nanoseconds: .max) }
+    /// Waits for keys of fetch `id` being recomputed, then asks their new holders. Holders' deadlines do not
+    /// apply to them: recomputations take as long as the tasks do.
+    mutating func awaitRecomputations(_ keys: [TaskKey], of id: Int) {
+        guard !keys.isEmpty, var fetch = fetches[id] else { return }
+        fetch.awaiting.formUnion(keys)
+        if fetch.remaining.isSubset(of: fetch.awaiting) { fetch.deadline = Instant(nanoseconds: .max) }
+        fetches[id] = fetch
         awaitKeys(keys, deadline: nil, then: .refetch(id: id, keys))
     }
 
@@ -616,8 +656,12 @@ private struct ClientLoopState {
             byPeer[holder, default: []].append(key)
         }
         request(id, byPeer: byPeer, order: order, bytes: bytes)
-        for key in recomputing { if let record = table.record(key) { table.set(record, .pending) } }
-        awaitRecomputations(recomputing, of: id, nothingElseAsked: byPeer.isEmpty)
+        // Only a key still seen as finished becomes pending; one that failed or was cancelled meanwhile keeps its
+        // state, and the wait below ends the fetch with it.
+        for key in recomputing {
+            if let record = table.record(key), case .finished = record.status { table.set(record, .pending) }
+        }
+        awaitRecomputations(recomputing, of: id)
     }
 
     /// The socket to a worker's peer ROUTER, opened on first use with this client's identity.
