@@ -89,7 +89,7 @@ extension SchedulerState {
 
     mutating func onTaskFinished(_ worker: WorkerID, _ key: TaskKey, _ run: RunID, _ nbytes: UInt64, _ duration: Interval) {
         guard let task = tasks[key], task.status == .processing, task.runID == run, task.processingOn == worker else {
-            actions.append(.toWorker(workers[worker]!.routing, .freeKeys([key])))
+            dropStaleRun(key, on: worker)
             return
         }
         learnDuration(task.spec.function, duration)
@@ -98,7 +98,7 @@ extension SchedulerState {
 
     mutating func onTaskErred(_ worker: WorkerID, _ key: TaskKey, _ run: RunID, _ error: RemoteError) {
         guard let task = tasks[key], task.status == .processing, task.runID == run, task.processingOn == worker else {
-            actions.append(.toWorker(workers[worker]!.routing, .freeKeys([key])))
+            dropStaleRun(key, on: worker)
             return
         }
         guard task.spec.retries > 0 else {
@@ -109,6 +109,15 @@ extension SchedulerState {
         }
         tasks[key]!.spec.retries -= 1
         reschedule(key, tellWorker: true)
+    }
+
+    /// A run reported after its task was taken back, forgotten or submitted anew: the worker is told to drop
+    /// the key, unless the key now stands for newer work on that same worker — a newer run processing there
+    /// (reported under its own run) or a result it holds. `free-keys` names keys, not runs: sent then, it would
+    /// drop the newer run too, which would never be reported.
+    mutating func dropStaleRun(_ key: TaskKey, on worker: WorkerID) {
+        if let task = tasks[key], task.processingOn == worker || task.holders.contains(worker) { return }
+        actions.append(.toWorker(workers[worker]!.routing, .freeKeys([key])))
     }
 
     /// A worker could not get `key` from `holder`: correct the map, and take back the tasks that needed it.

@@ -150,6 +150,19 @@ struct ClusterTests {
         #expect(try await client.schedulerInfo().clients == 2)
     }
 
+    /// A key dropped and submitted again at once, 100 times: each resolves. The client's release leaves before
+    /// the new submit, and a late report of the previous run does not make the worker drop the new run (which
+    /// then never reported: a hang). A key names one computation, so each round is the same `inc(41)`.
+    @Test func aKeySubmittedAgainRightAfterItsFutureIsDroppedResolvesEachTime() async throws {
+        let cluster = try await TestCluster()
+        defer { cluster.shutdown() }
+        let client = try await cluster.client()
+        for round in 0..<100 {
+            let value = try await client.submit(inc, 41, key: "same-key").result(timeout: .seconds(10))
+            #expect(value == 42, "round \(round)")
+        }
+    }
+
     @Test func scatterGatherAsCompletedAndWait() async throws {
         let cluster = try await TestCluster()
         defer { cluster.shutdown() }

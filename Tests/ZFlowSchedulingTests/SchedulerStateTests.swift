@@ -366,16 +366,36 @@ struct SchedulerStateTests {
         #expect(h.state.counters.tasksCompleted == 0)
     }
 
-    @Test func finishUnderAnOldRunDoesNotChangeTheTask() {
+    /// The key was cancelled and submitted again, and its new run went to the same worker: the old run's late
+    /// report changes nothing and gets no `free-keys`, which would make that worker drop the new run (§5.8 rule 7).
+    @Test func finishUnderAnOldRunDoesNotChangeTheTaskNorFreeTheNewRun() {
         var h = cluster([w1])
         h.submit([.dummy("a")])
         h.fromClient(c1, .cancel(["a"]))
         h.submit([.dummy("a")])
         #expect(h.runID(of: "a") == RunID(2))
+        #expect(h.worker(of: "a") == w1)
         let late = h.fromWorker(w1, .taskFinished(key: "a", runID: RunID(1), nbytes: 8, duration: .milliseconds(1)))
-        #expect(late == [free(w1, ["a"])])
+        #expect(late == [])
         #expect(h.state.tasks["a"]?.status == .processing)
         #expect(h.finish("a") == [finished(c1, "a", on: [w1])])
+        // Once the new run holds the result there, a late report of the old one still leaves it alone.
+        #expect(h.fromWorker(w1, .taskErred(key: "a", runID: RunID(1), error: .dummy(key: "a"))) == [])
+        #expect(h.state.tasks["a"]?.holders == [w1])
+    }
+
+    /// The old run's worker is not where the key's new run is: it is told to drop its stale copy.
+    @Test func finishUnderAnOldRunElsewhereFreesTheStaleCopy() {
+        var h = cluster([w1, w2])
+        h.submit([.dummy("a")])
+        let first = h.worker(of: "a")!
+        h.fromClient(c1, .cancel(["a"]))
+        h.submit([.dummy("b")])  // the worker that ran a is busy now
+        h.submit([.dummy("a")])
+        let second = h.worker(of: "a")!
+        #expect(second != first)
+        let late = h.fromWorker(first, .taskFinished(key: "a", runID: RunID(1), nbytes: 8, duration: .milliseconds(1)))
+        #expect(late == [free(first, ["a"])])
     }
 
     /// docs/PROTOCOL.md §5.1 (`task-erred`) and §5.8 rule 7: a stale `task-erred` is answered with `free-keys`.
