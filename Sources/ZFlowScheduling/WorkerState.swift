@@ -75,7 +75,9 @@ public struct WorkerState: Sendable {
     public internal(set) var ready = Heap<ReadyEntry>()
     /// The ready tasks in the order they will run.
     public var readyQueue: [TaskKey] {
-        ready.unordered.sorted(by: >).filter { tasks[$0.key]?.status == .ready && tasks[$0.key]?.order == $0.order }
+        var listed = Set<TaskKey>()
+        return ready.unordered.sorted(by: >)
+            .filter { tasks[$0.key]?.status == .ready && tasks[$0.key]?.order == $0.order && listed.insert($0.key).inserted }
             .map(\.key)
     }
 
@@ -450,8 +452,9 @@ public struct WorkerState: Sendable {
 
     mutating func onFreeKey(_ key: TaskKey) {
         guard let task = tasks[key] else { return }
-        // Local tasks still wait for it: kept as a dependency (a lost one is fetched when they are assigned again).
-        if !task.dependents.isEmpty && (task.status == .memory || task.status == .missing) {
+        // Local tasks still wait for it: kept as a dependency (a lost one is fetched when they are assigned again,
+        // one being fetched goes on). `free-keys` names keys, not runs: it may be about an older run of this key.
+        if !task.dependents.isEmpty && [.memory, .missing, .fetch, .flight].contains(task.status) {
             task.assignment = nil
             return
         }

@@ -61,6 +61,10 @@ struct SchedulingTests {
             return level[0]
         }
         #expect(try await root.result(timeout: .seconds(20)) == 64 * 65 / 2)
+        // The intermediate futures were dropped while the graph was built: no client wants their keys, so their
+        // results are freed once the root has its inputs (the tasks stay, released, as the root's lineage).
+        let info = try await cluster.waitForInfo(client, "only the root's result is kept") { $0.taskCounts["memory"] == 1 }
+        #expect(info.taskCounts["memory"] == 1, "\(info.taskCounts)")
     }
 
     /// w0 offers GPU=1 with two threads, w1 offers none: tasks needing a GPU run only on w0 and never two at

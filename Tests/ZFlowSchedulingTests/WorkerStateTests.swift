@@ -179,6 +179,17 @@ struct WorkerStateTests {
         #expect(h.fetched(from: peerA, found: [KeySize(key: "x1", nbytes: 8)]) == [.execute(y)])
     }
 
+    /// A `free-keys` for a key this worker is fetching as another task's input (it was about an older run of
+    /// the key here) leaves the fetch alone: the task still gets its input and runs.
+    @Test func aFreeKeysForAnInputBeingFetchedKeepsTheFetch() {
+        var h = WorkerHarness()
+        let y = TaskAssignment.dummy("y", run: 2, deps: [.dummy("x", holders: [peerA])])
+        #expect(h.computeTask(y) == [.fetch(["x"], from: peerA)])
+        #expect(h.freeKeys(["x"]) == [])
+        #expect(h.state.tasks["x"]?.status == .flight)
+        #expect(h.fetched(from: peerA, found: [KeySize(key: "x", nbytes: 8)]) == [.execute(y)])
+    }
+
     @Test func aBusyPeerGetsOneRequestAtATime() {
         var h = WorkerHarness()
         let y = TaskAssignment.dummy("y", run: 1, deps: [.dummy("x1", holders: [peerA])])

@@ -186,6 +186,8 @@ private struct ClientLoopState {
         var done = false
         /// When the caller stops waiting, fetches included; nil: never.
         let deadline: Instant?
+        /// Its fetches (ids in `fetches`), dropped with their waits if it times out.
+        var fetchIDs: [Int] = []
         let started = MonotonicClock.now()
 
         init(deadline: Instant?, completion: @escaping @Sendable (Result<[TaskKey: Payload], Error>) -> Void) {
@@ -334,12 +336,14 @@ private struct ClientLoopState {
         scheduler.close()
     }
 
-    /// Whether `message` names a key whose release is held: it would reach the scheduler first and lose the
-    /// new future's claim on the key.
+    /// Whether `message` names again a key whose release is held while a new future holds it: that release
+    /// ends the old task and must reach the scheduler first, or it would take the new future's claim. (A held
+    /// release of a key no future holds any more stays behind: it ends the claim this message makes.)
     func namesAgain(_ message: ClientToScheduler) -> Bool {
+        let reused = { (key: TaskKey) in releasedKeys.contains(key) && table.record(key) != nil }
         switch message {
-        case .submit(let specs): return specs.contains { releasedKeys.contains($0.key) }
-        case .scattered(_, let keys): return keys.contains { releasedKeys.contains($0.key) }
+        case .submit(let specs): return specs.contains { reused($0.key) }
+        case .scattered(_, let keys): return keys.contains { reused($0.key) }
         default: return false
         }
     }
@@ -470,7 +474,7 @@ private struct ClientLoopState {
         let keys = gathering.unfetched
         gathering.unfetched = []
         gathering.fetchesInFlight += 1
-        fetch(keys) { result in
+        let id = fetch(keys) { result in
             gathering.fetchesInFlight -= 1
             switch result {
             case .success(let values):
@@ -480,6 +484,7 @@ private struct ClientLoopState {
                 gathering.fail(error)
             }
         }
+        if let id { gathering.fetchIDs.append(id) }
     }
 
     /// Asks the holders now known for `keys` of fetch `id`.
@@ -487,7 +492,8 @@ private struct ClientLoopState {
         fetches[id]?.awaiting.subtract(keys)
         var holders: [TaskKey: [PeerAddress]] = [:]
         for key in keys { if case .finished(let named, _)? = table.record(key)?.status { holders[key] = named } }
-        fetches[id]?.deadline = MonotonicClock.now()
+        // A fetch that only waited has no deadline; the requests below set one (a transfer still running keeps its own).
+        if fetches[id]?.deadline.nanoseconds == .max { fetches[id]?.deadline = MonotonicClock.now() }
         continueFetch(id, holders)
     }
 
@@ -510,6 +516,13 @@ private struct ClientLoopState {
         timedGatherings.removeAll { $0.done }
         for gathering in timedGatherings where gathering.deadline! <= now {
             gathering.fail(ClientError.timedOut(seconds: (gathering.deadline! - gathering.started).seconds))
+            // Its fetches end too, with any wait for a recomputation (its futures may now be dropped, and
+            // nothing would settle those keys again). Replies still on their way find no fetch and are ignored.
+            let ended = Set(gathering.fetchIDs)
+            for id in ended { fetches.removeValue(forKey: id) }
+            for (id, waiter) in waiters {
+                if case .refetch(let fetch, _) = waiter.then, ended.contains(fetch) { waiters.removeValue(forKey: id) }
+            }
         }
     }
 
@@ -549,7 +562,12 @@ private struct ClientLoopState {
     /// Fetches finished keys from their holders. A key found pending again was lost with its holder and is being
     /// recomputed (another fetch learnt it after this one's caller saw the key finished): it is awaited, then
     /// fetched.
-    mutating func fetch(_ keys: [TaskKey], completion: @escaping @Sendable (Result<[TaskKey: Payload], Error>) -> Void) {
+    ///
+    /// - Returns: the fetch's id while it goes on (nil when it ended at once).
+    @discardableResult
+    mutating func fetch(
+        _ keys: [TaskKey], completion: @escaping @Sendable (Result<[TaskKey: Payload], Error>) -> Void
+    ) -> Int? {
         var byPeer: [PeerAddress: [TaskKey]] = [:]
         var order: [PeerAddress] = []
         var results: [TaskKey: Payload] = [:]
@@ -571,12 +589,12 @@ private struct ClientLoopState {
                 recomputing.append(key)
             default:
                 completion(.failure(ClientError.dataUnavailable(key, reason: "the task has not finished")))
-                return
+                return nil
             }
         }
         if order.isEmpty && recomputing.isEmpty {
             completion(.success(results))
-            return
+            return nil
         }
         let id = nextID
         nextID += 1
@@ -585,6 +603,7 @@ private struct ClientLoopState {
             completion: completion)
         request(id, byPeer: byPeer, order: order, bytes: bytes)
         awaitRecomputations(recomputing, of: id)
+        return id
     }
 
     /// Waits for keys of fetch `id` being recomputed, then asks their new holders. Holders' deadlines do not

@@ -15,6 +15,9 @@ import ZFlowCore
 public final class TaskGraph: @unchecked Sendable {
     let client: Client
     var specs: [TaskSpec] = []
+    /// The futures made so far, held until the graph is submitted: one dropped while the graph is built
+    /// (an intermediate level) releases its key only after the `submit` that makes it.
+    var futures: [AnyObject] = []
 
     init(client: Client) { self.client = client }
 
@@ -51,7 +54,9 @@ public final class TaskGraph: @unchecked Sendable {
 
     private func append<R>(_ spec: TaskSpec) -> Future<R> {
         specs.append(spec)
-        return Future<R>(key: spec.key, client: client)
+        let future = Future<R>(key: spec.key, client: client)
+        futures.append(future)
+        return future
     }
 }
 
@@ -69,6 +74,7 @@ extension Client {
         for start in stride(from: 0, to: graph.specs.count, by: Self.graphChunk) {
             loop.mailbox.post(.send(.submit(Array(graph.specs[start..<min(start + Self.graphChunk, graph.specs.count)]))))
         }
+        graph.futures.removeAll()
         return result
     }
 }
