@@ -454,9 +454,14 @@ public struct WorkerState: Sendable {
         guard let task = tasks[key] else { return }
         // Local tasks still wait for it: kept as a dependency (a lost one is fetched when they are assigned again,
         // one being fetched goes on). `free-keys` names keys, not runs: it may be about an older run of this key.
-        if !task.dependents.isEmpty && [.memory, .missing, .fetch, .flight].contains(task.status) {
-            task.assignment = nil
-            return
+        if !task.dependents.isEmpty {
+            switch task.status {
+            case .memory, .missing, .fetch, .flight:
+                task.assignment = nil
+                return
+            case .waiting, .ready, .executing, .error:
+                break
+            }
         }
         tasks.removeValue(forKey: key)
         switch task.status {

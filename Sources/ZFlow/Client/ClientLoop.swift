@@ -226,6 +226,8 @@ private struct ClientLoopState {
         var retries = 0
         let completion: @Sendable (Result<[TaskKey: Payload], Error>) -> Void
     }
+    /// The deadline of a fetch that only waits for recomputations: none.
+    static let noDeadline = Instant(nanoseconds: .max)
     /// Times a fetch asks the scheduler again (`who-has`) for keys a holder did not give, before it fails.
     static let fetchRetries = 3
     /// How long a `get-data` may go unanswered: 5 s plus the bytes at 20 MB/s, at most 120 s (as workers do).
@@ -260,9 +262,7 @@ private struct ClientLoopState {
     /// True once the scheduler answered 311: it released this client's futures.
     var forgotten = false
     /// Keys whose last future was dropped, not yet sent in a `release`.
-    var releases: [TaskKey] = []
-    /// `releases` as a set, to find a key named again before its release has left.
-    var releasedKeys: Set<TaskKey> = []
+    var releases: Set<TaskKey> = []
     /// When the oldest of `releases` was dropped.
     var releasesSince = Instant.zero
     /// What this loop last told the mailbox through `setLooksSoon`.
@@ -340,7 +340,7 @@ private struct ClientLoopState {
     /// ends the old task and must reach the scheduler first, or it would take the new future's claim. (A held
     /// release of a key no future holds any more stays behind: it ends the claim this message makes.)
     func namesAgain(_ message: ClientToScheduler) -> Bool {
-        let reused = { (key: TaskKey) in releasedKeys.contains(key) && table.record(key) != nil }
+        let reused = { (key: TaskKey) in releases.contains(key) && table.record(key) != nil }
         switch message {
         case .submit(let specs): return specs.contains { reused($0.key) }
         case .scattered(_, let keys): return keys.contains { reused($0.key) }
@@ -351,9 +351,8 @@ private struct ClientLoopState {
     /// Adds a `release` of the held keys, ahead of whatever is added next.
     mutating func flushReleases() {
         guard !releases.isEmpty else { return }
-        outbox.add(ClientToScheduler.release(releases))
+        outbox.add(ClientToScheduler.release(Array(releases)))
         releases.removeAll(keepingCapacity: true)
-        releasedKeys.removeAll(keepingCapacity: true)
     }
 
     mutating func failAll(_ error: Error) {
@@ -378,8 +377,7 @@ private struct ClientLoopState {
             outbox.add(message)
         case .release(let keys):
             if releases.isEmpty { releasesSince = MonotonicClock.now() }
-            releases.append(contentsOf: keys)
-            releasedKeys.formUnion(keys)
+            releases.formUnion(keys)
         case .awaitKeys(let keys, let deadline, let completion):
             awaitKeys(keys, deadline: deadline, then: .resume(completion))
         case .gather(let keys, let deadline, let completion):
@@ -493,7 +491,7 @@ private struct ClientLoopState {
         var holders: [TaskKey: [PeerAddress]] = [:]
         for key in keys { if case .finished(let named, _)? = table.record(key)?.status { holders[key] = named } }
         // A fetch that only waited has no deadline; the requests below set one (a transfer still running keeps its own).
-        if fetches[id]?.deadline.nanoseconds == .max { fetches[id]?.deadline = MonotonicClock.now() }
+        if fetches[id]?.deadline == Self.noDeadline { fetches[id]?.deadline = MonotonicClock.now() }
         continueFetch(id, holders)
     }
 
@@ -507,7 +505,7 @@ private struct ClientLoopState {
         for (id, fetch) in fetches where fetch.deadline <= now {
             let asked = fetch.remaining.subtracting(fetch.awaiting)
             if asked.isEmpty {
-                fetches[id]?.deadline = Instant(nanoseconds: .max)
+                fetches[id]?.deadline = Self.noDeadline
             } else {
                 retryFetch(id, keys: asked.sorted(), reason: "its holder did not answer in time")
             }
@@ -611,7 +609,7 @@ private struct ClientLoopState {
     mutating func awaitRecomputations(_ keys: [TaskKey], of id: Int) {
         guard !keys.isEmpty, var fetch = fetches[id] else { return }
         fetch.awaiting.formUnion(keys)
-        if fetch.remaining.isSubset(of: fetch.awaiting) { fetch.deadline = Instant(nanoseconds: .max) }
+        if fetch.remaining.isSubset(of: fetch.awaiting) { fetch.deadline = Self.noDeadline }
         fetches[id] = fetch
         awaitKeys(keys, deadline: nil, then: .refetch(id: id, keys))
     }
