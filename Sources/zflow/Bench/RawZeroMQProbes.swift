@@ -165,25 +165,26 @@ extension Benchmarks {
         try client.setIdentity("client")
         try client.setOption(ZMQ_RCVTIMEO, 10_000)
         try client.connect(front)
-        let direct = try ZMQSocket(context, .dealer)
-        try direct.setIdentity("client")
-        try direct.setOption(ZMQ_RCVTIMEO, 10_000)
+        // The second DEALER, to the echo's ROUTER, only on the 3-hop path.
+        let direct = replyDirect ? try ZMQSocket(context, .dealer) : nil
         defer {
             try? client.send([bye])
             finished.wait()
             finished.wait()
             client.close()
-            direct.close()
+            direct?.close()
         }
         guard let peerEndpoint = endpoints.peer else { throw ClientError.timedOut(seconds: 0) }
-        if replyDirect {
+        if let direct {
+            try direct.setIdentity("client")
+            try direct.setOption(ZMQ_RCVTIMEO, 10_000)
             try direct.connect(peerEndpoint)
             try direct.send([hello])
             guard try direct.receive() != nil else { throw ClientError.timedOut(seconds: 10) }
         }
         Thread.sleep(forTimeInterval: 0.2)  // lets the echo's hello reach the broker; not measured
         return try Self.pingRoundTrips(
-            sendingOn: client, receivingOn: replyDirect ? direct : client, count: count, warmUp: warmUp,
+            sendingOn: client, receivingOn: direct ?? client, count: count, warmUp: warmUp,
             name: replyDirect ? "zmq-path-rtt" : "zmq-broker-rtt",
             detail: replyDirect
                 ? "raw ZeroMQ along ZFlow's latency path: broker, then a direct reply (3 hops)"
