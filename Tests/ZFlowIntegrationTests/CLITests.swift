@@ -249,6 +249,26 @@ struct WordCountTests {
     }
 }
 
+/// `zflow bench --json` prints one JSON object per workload with the fields the issue names (the scheduler-core
+/// workload: no processes, a few seconds in a debug build).
+@Suite struct BenchOutputTests {
+    @Test func benchJSONHasOneObjectPerWorkloadWithItsFigures() throws {
+        let result = try CLITests().zflow(["bench", "core", "--runs", "2", "--json"])
+        #expect(result.status == 0, "\(result.err)")
+        let lines = result.out.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(object["name"] as? String == "scheduler-core")
+        #expect(object["unit"] as? String == "tasks/s")
+        #expect(object["runs"] as? Int == 2)
+        let median = try #require(object["median"] as? Double)
+        let low = try #require(object["min"] as? Double)
+        let high = try #require(object["max"] as? Double)
+        #expect(low > 0 && low <= median && median <= high)
+        #expect(object["figure"] as? Double == median)
+    }
+}
+
 /// `zflow workers` shows what each worker is running, from the worker's own report.
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct WorkersViewTests {
