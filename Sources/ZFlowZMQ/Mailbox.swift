@@ -24,45 +24,47 @@ public final class Mailbox<Item>: @unchecked Sendable {
 
     deinit { Foundation.close(fileDescriptor) }
 
-    /// Enqueues one item, waking the loop if the queue was empty.
+    /// Enqueues one item, waking the loop unless it was woken since its last drain.
     public func post(_ item: Item) {
-        lock.lock()
-        items.append(item)
-        let wake = !signalled
-        signalled = true
-        lock.unlock()
-        if wake { _ = czmq_eventfd_signal(fileDescriptor) }
+        underLock {
+            items.append(item)
+            return true
+        }
     }
 
     /// Enqueues an item that can wait for the loop's next look: it wakes the loop only when nothing else has
     /// and the loop has not said it looks again soon. Order with `post`ed items is kept.
     public func postLazily(_ item: Item) {
-        lock.lock()
-        items.append(item)
-        let wake = !signalled && !looksSoon
-        if wake { signalled = true }
-        lock.unlock()
-        if wake { _ = czmq_eventfd_signal(fileDescriptor) }
-    }
-
-    /// The loop says whether it will drain soon without being woken (it holds a timer). Turning it off while
-    /// lazy items wait wakes the loop, so they are not left behind.
-    public func setLooksSoon(_ soon: Bool) {
-        lock.lock()
-        looksSoon = soon
-        let wake = !soon && !signalled && !items.isEmpty
-        if wake { signalled = true }
-        lock.unlock()
-        if wake { _ = czmq_eventfd_signal(fileDescriptor) }
+        underLock {
+            items.append(item)
+            return !looksSoon
+        }
     }
 
     /// Enqueues several items with at most one wake-up.
     public func post(contentsOf batch: [Item]) {
         guard !batch.isEmpty else { return }
+        underLock {
+            items.append(contentsOf: batch)
+            return true
+        }
+    }
+
+    /// The loop says whether it will drain soon without being woken (it holds a timer). Turning it off while
+    /// lazy items wait wakes the loop, so they are not left behind.
+    public func setLooksSoon(_ soon: Bool) {
+        underLock {
+            looksSoon = soon
+            return !soon && !items.isEmpty
+        }
+    }
+
+    /// Runs `change` under the lock; when it asks for a wake-up, the eventfd is signalled unless it was since the
+    /// last drain.
+    private func underLock(_ change: () -> Bool) {
         lock.lock()
-        items.append(contentsOf: batch)
-        let wake = !signalled
-        signalled = true
+        let wake = change() && !signalled
+        if wake { signalled = true }
         lock.unlock()
         if wake { _ = czmq_eventfd_signal(fileDescriptor) }
     }
