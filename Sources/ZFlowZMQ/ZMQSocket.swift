@@ -17,6 +17,8 @@ public final class ZMQSocket {
         public static let pull = Kind(rawValue: ZMQ_PULL)
         /// PAIR: exclusive pair, for inproc wiring.
         public static let pair = Kind(rawValue: ZMQ_PAIR)
+        /// REP: answers one request at a time (the ZAP handler).
+        public static let rep = Kind(rawValue: ZMQ_REP)
     }
 
     /// Frames at least this large are received and sent without copying.
@@ -26,6 +28,10 @@ public final class ZMQSocket {
     let handle: UnsafeMutableRawPointer
     private let message: UnsafeMutablePointer<zmq_msg_t>
     private var closed = false
+    /// Whether `receive` reads the `User-Id` that the ZAP handler gave the sender (CURVE servers).
+    var readsUserID = false
+    /// The `User-Id` of the sender of the last message received, when `readsUserID` (nil: none given).
+    public private(set) var lastUserID: String?
 
     /// Opens a socket of `kind` in `context` with linger 0, so closing never blocks.
     ///
@@ -145,6 +151,12 @@ public final class ZMQSocket {
             }
             // Read the flag first: `takeFrame` moves a large frame out, leaving `message` empty (more = 0).
             more = zmq_msg_more(message) != 0
+            // A ROUTER makes the routing-id frame itself, without the peer's metadata: read it off the first frame
+            // that carries it.
+            if readsUserID {
+                if frames.isEmpty { lastUserID = nil }
+                if lastUserID == nil { lastUserID = zmq_msg_gets(message, "User-Id").map { String(cString: $0) } }
+            }
             frames.append(takeFrame(size: Int(size)))
         } while more
         return frames
