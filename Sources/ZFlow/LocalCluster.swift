@@ -18,39 +18,51 @@ public final class LocalCluster: @unchecked Sendable {
 
     /// The scheduler's address, e.g. `tcp://127.0.0.1:40123`.
     public let address: String
+    /// The security directory every part uses, if any: connect with `Client.connect(cluster.address,
+    /// security: cluster.security)`.
+    public let security: SecurityDirectory?
     private var server: SchedulerServer?
     private var nodes: [WorkerNode] = []
     private var children: [ChildProcess] = []
 
     /// Starts a scheduler on loopback (`port` 0: a free port) and `workers` workers with `threads` threads each.
     ///
-    /// - Parameter functions: what in-process workers can run (standard functions are always included).
-    /// - Throws: when a socket cannot be bound or an executable cannot be found or started.
+    /// - Parameters:
+    ///   - functions: what in-process workers can run (standard functions are always included).
+    ///   - permissions: what the workers' functions may reach: shell commands and which files (none by default).
+    ///   - security: a security directory (`zflow keygen`): every connection is then CURVE. Nil: plaintext on
+    ///     loopback.
+    /// - Throws: when a socket cannot be bound, a key cannot be read, or an executable cannot be found or started.
     public init(
         workers: Int = 2, threads: Int = 1, mode: Mode = .threads, port: Int = 0, functions: [AnyTaskFunction] = [],
+        permissions: WorkerPermissions = WorkerPermissions(), security: SecurityDirectory? = nil,
         logger: Logger = LocalCluster.quietLogger
     ) throws {
+        self.security = security
         switch mode {
         case .threads:
             var options = SchedulerServer.Options()
             options.host = "127.0.0.1"
             options.port = port
+            options.security = security
             let server = SchedulerServer(options: options, logger: logger)
             address = try server.start().replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1")
             self.server = server
             var registry = StandardFunctions.registry
             for function in functions { registry.register(function) }
             for index in 0..<workers {
-                let node = WorkerNode(
-                    options: WorkerNode.Options(scheduler: address, name: "local-\(index)", nthreads: threads),
-                    functions: registry, logger: logger)
+                var options = WorkerNode.Options(scheduler: address, name: "local-\(index)", nthreads: threads)
+                options.security = security
+                options.permissions = permissions
+                let node = WorkerNode(options: options, functions: registry, logger: logger)
                 try node.start()
                 nodes.append(node)
             }
         case .processes:
+            let securityArguments = security.map { ["--security", $0.path] } ?? []
             let scheduler = try ChildProcess(
                 executable: try Self.executable("zflow-scheduler"),
-                arguments: ["--port", "\(port)", "--host", "127.0.0.1", "--exit-with-stdin"])
+                arguments: ["--port", "\(port)", "--host", "127.0.0.1", "--exit-with-stdin"] + securityArguments)
             children.append(scheduler)
             guard let line = scheduler.waitForLine(containing: "listening on", timeout: 10),
                 let endpoint = line.split(separator: " ").last
@@ -63,7 +75,8 @@ public final class LocalCluster: @unchecked Sendable {
                 children.append(
                     try ChildProcess(
                         executable: try Self.executable("zflow-worker"),
-                        arguments: [address, "--nthreads", "\(threads)", "--name", "local-\(index)", "--exit-with-stdin"]))
+                        arguments: [address, "--nthreads", "\(threads)", "--name", "local-\(index)", "--exit-with-stdin"]
+                            + securityArguments + permissions.arguments))
             }
         }
     }

@@ -10,8 +10,15 @@ public enum ErrorCode: Int, Hashable, Sendable, CaseIterable {
     case versionMismatch = 503
     /// Another live worker already uses this name.
     case nameTaken = 504
+    /// The sender's role (from its key) may not do this: a client key acting as a worker, a client cancelling a
+    /// key it holds no future for, a non-admin retiring workers.
+    case forbidden = 505
+    /// A number or size in the operation is outside what the scheduler accepts (named in the message).
+    case outOfRange = 506
     /// The scheduler does not know this worker (it expired or the scheduler restarted): register again.
     case unknownWorker = 310
+    /// A configured limit is reached (workers, clients); the sender may try again later.
+    case limitReached = 312
     /// The scheduler does not know this client (it was silent past the client timeout, or the scheduler
     /// restarted): its futures were released.
     case unknownClient = 311

@@ -2,14 +2,18 @@ import ZFlowCore
 
 /// Something that happened to the scheduler: a message arrived, a message was refused, or time passed.
 public enum SchedulerEvent: Equatable, Sendable {
-    /// A decoded operation from the DEALER with routing id `from`, which says it is a worker.
-    case fromWorker(RoutingID, WorkerToScheduler, now: Instant)
-    /// A decoded operation from a client.
-    case fromClient(ClientID, ClientToScheduler, now: Instant)
+    /// A decoded operation from the DEALER with routing id `from`, sent as a worker by `principal` (the key its
+    /// connection authenticated with; `Principal.localWorker` without security).
+    case fromWorker(RoutingID, WorkerToScheduler, principal: Principal, now: Instant)
+    /// A decoded operation from a client, sent by `principal` (`Principal.localAdmin` without security).
+    case fromClient(ClientID, ClientToScheduler, principal: Principal, now: Instant)
     /// A worker-side message or operation that could not be decoded.
     case rejectedFromWorker(RoutingID, ProtocolViolation, now: Instant)
     /// A client-side message or operation that could not be decoded.
     case rejectedFromClient(ClientID, ProtocolViolation, now: Instant)
+    /// The peer behind this routing id does not read: its send queue is full and a message to it was dropped.
+    /// A client is forgotten (its futures released), a worker treated as dead.
+    case unreachable(RoutingID, now: Instant)
     /// Time passed; the shell sends this at least every `SchedulerConfig.tickInterval`.
     case tick(now: Instant)
 }
@@ -83,6 +87,20 @@ public struct SchedulerConfig: Equatable, Sendable {
     public var transitionLogCapacity: Int = 100_000
     /// How often the shell should send `.tick`.
     public var tickInterval: Interval = .milliseconds(100)
+    /// The most workers registered at once; a further `register` gets `limitReached` (312).
+    public var maxWorkers: Int = 10_000
+    /// The most clients registered at once; a further `register-client` gets `limitReached` (312).
+    public var maxClients: Int = 1_000
+    /// The most executor threads a worker may declare.
+    public var maxThreadsPerWorker: Int = 4_096
+    /// The longest heartbeat interval a worker may declare: a worker silent for `heartbeatLiveness` times this
+    /// is expired whatever it claimed.
+    public var maximumHeartbeatInterval: Interval = .seconds(60)
+    /// The largest result size (`nbytes`) a worker or client may report.
+    public var maxResultBytes: UInt64 = 1 << 40
+    /// Functions only an admin may submit: they act on the workers' machines (`shell`, `command`). Without
+    /// security every client is an admin.
+    public var adminFunctions: Set<String> = ["shell", "command"]
 
     /// The defaults.
     public init() {}

@@ -1,25 +1,13 @@
 import ZFlowCore
 
 extension SchedulerState {
-    mutating func onClientMessage(_ client: ClientID, _ message: ClientToScheduler) {
+    mutating func onClientMessage(_ client: ClientID, _ message: ClientToScheduler, from principal: Principal) {
+        guard principal.isClient else {
+            refuse(client, .forbidden, "'\(message.op)' needs a client key; \(principal) is a worker")
+            return
+        }
         if case .register(let version) = message {
-            guard version == ProtocolVersion.current else {
-                actions.append(
-                    .toClient(
-                        client,
-                        .error(
-                            ProtocolViolation(
-                                .versionMismatch,
-                                "client speaks ZFLOW/\(version), scheduler speaks ZFLOW/\(ProtocolVersion.current)"))))
-                return
-            }
-            guard clients[client] == nil else {
-                actions.append(
-                    .toClient(client, .error(ProtocolViolation(.unexpected, "'register-client' from a registered client"))))
-                return
-            }
-            clients[client] = ClientRecord(lastSeen: now)
-            actions.append(.toClient(client, .registered))
+            onRegisterClient(client, version: version, principal)
             return
         }
         guard clients[client] != nil else {
@@ -33,22 +21,73 @@ extension SchedulerState {
                         ))))
             return
         }
+        guard clients[client]!.principal == principal else {
+            refuse(client, .forbidden, "this client registered as \(clients[client]!.principal), not \(principal)")
+            return
+        }
         clients[client]!.lastSeen = now
         switch message {
         case .register: break
         case .submit(let specs): onSubmit(client, specs)
         case .release(let keys): onRelease(client, keys)
-        case .cancel(let keys): onCancel(keys)
+        case .cancel(let keys): onCancel(client, keys)
         case .whoHas(let keys): actions.append(.toClient(client, .whoHas(whoHas(keys))))
         case .scattered(let worker, let keys): onScattered(client, worker, keys)
         case .info(let keys): actions.append(.toClient(client, .info(info(whoHasKeys: keys))))
-        case .retireWorkers(let names): onRetireWorkers(names)
+        case .retireWorkers(let names):
+            guard principal.role == .admin else {
+                refuse(client, .forbidden, "retiring workers needs an admin key; \(principal) is a client")
+                return
+            }
+            onRetireWorkers(names)
         case .heartbeat: break
         case .unregister: removeClient(client)
         }
     }
 
+    /// Answers a client's operation with an error and does nothing else.
+    mutating func refuse(_ client: ClientID, _ code: ErrorCode, _ message: String) {
+        counters.messagesRejected += 1
+        actions.append(.toClient(client, .error(ProtocolViolation(code, message))))
+    }
+
+    mutating func onRegisterClient(_ client: ClientID, version: Int, _ principal: Principal) {
+        guard version == ProtocolVersion.current else {
+            refuse(
+                client, .versionMismatch,
+                "client speaks ZFLOW/\(version), scheduler speaks ZFLOW/\(ProtocolVersion.current)")
+            return
+        }
+        guard clients[client] == nil else {
+            refuse(client, .unexpected, "'register-client' from a registered client")
+            return
+        }
+        guard clients.count < config.maxClients else {
+            refuse(client, .limitReached, "the scheduler has its limit of \(config.maxClients) clients")
+            return
+        }
+        clients[client] = ClientRecord(lastSeen: now, principal: principal)
+        actions.append(.toClient(client, .registered))
+    }
+
     mutating func onSubmit(_ client: ClientID, _ specs: [TaskSpec]) {
+        if clients[client]!.principal.role != .admin,
+            let privileged = specs.first(where: { config.adminFunctions.contains($0.function) })
+        {
+            // All or nothing: a graph with one refused task would leave its dependents waiting on it.
+            for spec in specs {
+                actions.append(
+                    .toClient(
+                        client,
+                        .taskErred(
+                            key: spec.key,
+                            error: RemoteError(
+                                typeName: "NotAllowed",
+                                message: "function '\(privileged.function)' needs an admin key; this client is \(clients[client]!.principal)",
+                                key: spec.key, function: spec.function))))
+            }
+            return
+        }
         let generation = clients[client]!.submissions
         clients[client]!.submissions += 1
         let graphOrder = Self.graphOrder(specs)
@@ -126,8 +165,18 @@ extension SchedulerState {
         }
     }
 
-    /// Cancels tasks and everything that depends on them, for every client.
-    mutating func onCancel(_ keys: [TaskKey]) {
+    /// Cancels tasks and everything that depends on them, for every client. A client may cancel only keys it
+    /// holds a future for; an admin any key.
+    mutating func onCancel(_ client: ClientID, _ asked: [TaskKey]) {
+        var keys = asked
+        if clients[client]!.principal.role != .admin {
+            keys = asked.filter { tasks[$0].map { $0.wantedBy.contains(client) } ?? true }
+            if keys.count < asked.count {
+                refuse(
+                    client, .forbidden,
+                    "cancel: \(asked.count - keys.count) key(s) belong to other clients (only an admin may cancel them)")
+            }
+        }
         var order: [TaskKey] = []
         var seen = Set<TaskKey>()
         var pending = keys.reversed().map { $0 }
@@ -147,6 +196,10 @@ extension SchedulerState {
     }
 
     mutating func onScattered(_ client: ClientID, _ workerID: WorkerID, _ keys: [KeySize]) {
+        if let oversized = keys.first(where: { $0.nbytes > config.maxResultBytes }) {
+            refuse(client, .outOfRange, "scattered '\(oversized.key)': nbytes over \(config.maxResultBytes)")
+            return
+        }
         guard let address = workers[workerID]?.address else {
             for item in keys {
                 actions.append(
@@ -161,16 +214,29 @@ extension SchedulerState {
             return
         }
         for item in keys {
-            if tasks[item.key] != nil {
-                tasks[item.key]!.wantedBy.insert(client)
-                if tasks[item.key]!.status == .released {
-                    tasks[item.key]!.nbytes = item.nbytes
-                    setStatus(item.key, .memory)
-                }
-                if tasks[item.key]!.status == .memory, !tasks[item.key]!.holders.contains(workerID) {
-                    tasks[item.key]!.holders.append(workerID)
+            if let existing = tasks[item.key] {
+                // The key exists: this client now holds a future for it, and the first value stays. Only a lost
+                // scattered value may be revived from the copy just stored; a computed one is recomputed. The
+                // new copy never joins the holders of a result in memory, so no client can replace what others
+                // fetch.
+                existing.wantedBy.insert(client)
+                switch existing.status {
+                case .released where existing.spec.function == "scatter":
+                    existing.nbytes = item.nbytes
+                    existing.holders = [workerID]
+                    setStatus(existing, .memory)
                     workers[workerID]!.held.insert(item.key)
                     workers[workerID]!.bytesHeld.addSaturating(item.nbytes)
+                    actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: item.nbytes, holders: [address])))
+                case .released:
+                    recompute(item.key)
+                case .memory:
+                    let holders = existing.holders.compactMap { workers[$0]?.address }
+                    actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: existing.nbytes, holders: holders)))
+                case .erred:
+                    actions.append(.toClient(client, .taskErred(key: item.key, error: existing.error!)))
+                case .waiting, .processing, .noWorker, .queued:
+                    break
                 }
                 continue
             }

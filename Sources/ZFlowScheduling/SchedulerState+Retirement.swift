@@ -48,7 +48,12 @@ extension SchedulerState {
     mutating func onAddKeys(_ worker: WorkerID, _ sizes: [KeySize]) {
         var unwanted: [TaskKey] = []
         for item in sizes {
-            if replicating[item.key] == worker { replicating.removeValue(forKey: item.key) }
+            // Only a copy this worker was asked to make counts: a worker cannot make itself a holder of any key.
+            guard replicating[item.key] == worker else {
+                if tasks[item.key]?.holders.contains(worker) != true { unwanted.append(item.key) }
+                continue
+            }
+            replicating.removeValue(forKey: item.key)
             guard let task = tasks[item.key], task.status == .memory else {
                 unwanted.append(item.key)
                 continue

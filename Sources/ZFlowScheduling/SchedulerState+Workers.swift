@@ -1,14 +1,22 @@
 import ZFlowCore
 
 extension SchedulerState {
-    mutating func onWorkerMessage(_ routing: RoutingID, _ message: WorkerToScheduler) {
+    mutating func onWorkerMessage(_ routing: RoutingID, _ message: WorkerToScheduler, from principal: Principal) {
+        guard principal.role == .worker else {
+            refuse(routing, .forbidden, "'\(message.op)' needs a worker key; \(principal) is a \(principal.role)")
+            return
+        }
         if case .register(let registration) = message {
-            onRegister(routing, registration)
+            onRegister(routing, registration, principal)
             return
         }
         guard let id = workerByRouting[routing] else {
             actions.append(
                 .toWorker(routing, .error(ProtocolViolation(.unknownWorker, "unknown worker: register first"))))
+            return
+        }
+        guard workers[id]!.principal == principal else {
+            refuse(routing, .forbidden, "this connection registered as \(workers[id]!.principal), not \(principal)")
             return
         }
         workers[id]!.lastSeen = now
@@ -33,15 +41,44 @@ extension SchedulerState {
         }
     }
 
-    mutating func onRegister(_ routing: RoutingID, _ registration: WorkerRegistration) {
+    /// Answers a worker's operation with an error and does nothing else.
+    mutating func refuse(_ routing: RoutingID, _ code: ErrorCode, _ message: String) {
+        counters.messagesRejected += 1
+        actions.append(.toWorker(routing, .error(ProtocolViolation(code, message))))
+    }
+
+    /// Why a registration cannot be accepted as stated, or nil when every number and name is in range.
+    func registrationProblem(_ registration: WorkerRegistration) -> ProtocolViolation? {
         guard registration.version == ProtocolVersion.current else {
-            actions.append(
-                .toWorker(
-                    routing,
-                    .error(
-                        ProtocolViolation(
-                            .versionMismatch,
-                            "worker speaks ZFLOW/\(registration.version), scheduler speaks ZFLOW/\(ProtocolVersion.current)"))))
+            return ProtocolViolation(
+                .versionMismatch,
+                "worker speaks ZFLOW/\(registration.version), scheduler speaks ZFLOW/\(ProtocolVersion.current)")
+        }
+        guard (1...config.maxThreadsPerWorker).contains(registration.nthreads) else {
+            return ProtocolViolation(
+                .outOfRange, "nthreads must be 1...\(config.maxThreadsPerWorker), got \(registration.nthreads)")
+        }
+        guard registration.heartbeatInterval <= config.maximumHeartbeatInterval else {
+            return ProtocolViolation(
+                .outOfRange,
+                "heartbeat_ms must be at most \(config.maximumHeartbeatInterval.milliseconds), got \(registration.heartbeatInterval.milliseconds)"
+            )
+        }
+        guard PeerEndpoint(registration.address) != nil else {
+            return ProtocolViolation(.outOfRange, "address must be tcp://HOST:PORT (with |KEY under security), got '\(registration.address.rawValue.prefix(80))'")
+        }
+        if let bad = registration.resources.amounts.first(where: { !$0.value.isFinite || $0.value <= 0 || $0.value > 1e18 }) {
+            return ProtocolViolation(.outOfRange, "resource '\(bad.key.prefix(80))' must be a positive finite amount")
+        }
+        if let held = registration.held.first(where: { $0.nbytes > config.maxResultBytes }) {
+            return ProtocolViolation(.outOfRange, "held key '\(held.key.rawValue.prefix(80))': nbytes over \(config.maxResultBytes)")
+        }
+        return nil
+    }
+
+    mutating func onRegister(_ routing: RoutingID, _ registration: WorkerRegistration, _ principal: Principal) {
+        if let problem = registrationProblem(registration) {
+            refuse(routing, problem.code, problem.message)
             return
         }
         if let existing = workers[registration.name], existing.routing != routing {
@@ -55,21 +92,30 @@ extension SchedulerState {
             actions.append(.toWorker(routing, .error(ProtocolViolation(.unexpected, "'register' from a registered worker"))))
             return
         }
+        guard workers.count < config.maxWorkers else {
+            refuse(routing, .limitReached, "the scheduler has its limit of \(config.maxWorkers) workers")
+            return
+        }
         if expiredRoutings.remove(routing) != nil { revivals[routing, default: 0] += 1 }
         workers[registration.name] = WorkerRecord(
-            id: registration.name, routing: routing, address: registration.address, nthreads: registration.nthreads,
-            functions: Set(registration.functions),
+            id: registration.name, routing: routing, principal: principal, address: registration.address,
+            nthreads: registration.nthreads, functions: Set(registration.functions),
             heartbeatInterval: max(registration.heartbeatInterval, config.minimumHeartbeatInterval), lastSeen: now)
         workers[registration.name]!.dataDirectory = registration.dataDirectory
         workers[registration.name]!.resources = registration.resources
         workerByRouting[routing] = registration.name
         actions.append(.toWorker(routing, .registered))
+        // A worker may claim again only what it held under this name and key when it left.
+        let former = formerHoldings.removeValue(forKey: registration.name)
+        let claimable = former?.principal == principal ? former?.keys ?? [] : []
         var unknown: [TaskKey] = []
         for held in registration.held {
-            if tasks[held.key]?.status == .memory {
+            if claimable.contains(held.key), tasks[held.key]?.status == .memory,
+                !tasks[held.key]!.holders.contains(registration.name)
+            {
                 tasks[held.key]!.holders.append(registration.name)
                 workers[registration.name]!.held.insert(held.key)
-                workers[registration.name]!.bytesHeld.addSaturating(held.nbytes)
+                workers[registration.name]!.bytesHeld.addSaturating(tasks[held.key]!.nbytes)
             } else {
                 unknown.append(held.key)
             }
@@ -90,6 +136,15 @@ extension SchedulerState {
     mutating func onTaskFinished(_ worker: WorkerID, _ key: TaskKey, _ run: RunID, _ nbytes: UInt64, _ duration: Interval) {
         guard let task = tasks[key], task.status == .processing, task.runID == run, task.processingOn == worker else {
             dropStaleRun(key, on: worker)
+            return
+        }
+        guard nbytes <= config.maxResultBytes else {
+            refuse(workers[worker]!.routing, .outOfRange, "task-finished '\(key)': nbytes \(nbytes) over \(config.maxResultBytes)")
+            onTaskErred(
+                worker, key, run,
+                RemoteError(
+                    typeName: "InvalidReport", message: "worker '\(worker)' reported a result of \(nbytes) bytes",
+                    key: key, function: task.spec.function, worker: worker))
             return
         }
         learnDuration(task.spec.function, duration)
@@ -128,7 +183,11 @@ extension SchedulerState {
             replicating.removeValue(forKey: key)
             return
         }
-        guard tasks[key] != nil else { return }
+        // Only a worker that was told to fetch the key (a task of it processing there) may report it missing:
+        // another cannot make the scheduler drop results.
+        guard let task = tasks[key], task.dependents.contains(where: { tasks[$0]?.processingOn == reporter }) else {
+            return
+        }
         if let holderID = workers.values.first(where: { $0.address == holder })?.id,
             let index = tasks[key]!.holders.firstIndex(of: holderID)
         {
@@ -189,6 +248,8 @@ extension SchedulerState {
         }
         workers.removeValue(forKey: id)
         workerByRouting.removeValue(forKey: worker.routing)
+        if formerHoldings.count >= config.maxWorkers { formerHoldings.removeAll() }
+        if !worker.held.isEmpty { formerHoldings[id] = (worker.principal, worker.held) }
         retiring.remove(id)
         for (key, receiver) in replicating where receiver == id { replicating.removeValue(forKey: key) }
         // The worker leaves every holder list before any result is lost: a recomputation readied while some
@@ -229,6 +290,17 @@ extension SchedulerState {
                     message: "the task was processing on \(dead.count) workers that died (\(names)); "
                         + "allowed failures: \(config.allowedFailures)",
                     key: key, function: task.spec.function, worker: id))
+        }
+    }
+
+    /// A peer that does not read what it is sent: a worker is treated as dead (its tasks go elsewhere), a client
+    /// as gone (its futures are released).
+    mutating func onUnreachable(_ routing: RoutingID) {
+        if let worker = workerByRouting[routing] {
+            expiredRoutings.insert(routing)
+            removeWorker(worker, died: true)
+        } else {
+            removeClient(ClientID(routing.rawValue))
         }
     }
 

@@ -110,13 +110,16 @@ public struct SchedulerState: Sendable {
         @exclusivity(unchecked) public var metrics = WorkerMetrics()
         /// Its data directory, if it has one.
         @exclusivity(unchecked) public var dataDirectory: String?
+        /// The key it registered with; every later message of its connection comes from the same.
+        public let principal: Principal
 
         init(
-            id: WorkerID, routing: RoutingID, address: PeerAddress, nthreads: Int, functions: Set<String>,
-            heartbeatInterval: Interval, lastSeen: Instant
+            id: WorkerID, routing: RoutingID, principal: Principal, address: PeerAddress, nthreads: Int,
+            functions: Set<String>, heartbeatInterval: Interval, lastSeen: Instant
         ) {
             self.id = id
             self.routing = routing
+            self.principal = principal
             self.address = address
             self.nthreads = nthreads
             self.functions = functions
@@ -131,6 +134,8 @@ public struct SchedulerState: Sendable {
         public var submissions: UInt64 = 0
         /// When the scheduler last heard from it.
         public var lastSeen: Instant
+        /// The key it registered with; every later message of its connection comes from the same.
+        public var principal: Principal
     }
 
     /// One entry of the transition log.
@@ -187,6 +192,9 @@ public struct SchedulerState: Sendable {
     public internal(set) var revivals: [RoutingID: Int] = [:]
     /// Connections of workers that expired, to tell a revival (same connection registering again) from a restart.
     var expiredRoutings: Set<RoutingID> = []
+    /// Results each departed worker held when it left, by name, so that a worker coming back may claim them
+    /// again (`register.held`) and nothing else. Bounded: cleared once it names more than `config.maxWorkers`.
+    var formerHoldings: [WorkerID: (principal: Principal, keys: Set<TaskKey>)] = [:]
     /// Copies asked for by retirement and not yet reported by `add-keys`: key → the worker asked to fetch it.
     public internal(set) var replicating: [TaskKey: WorkerID] = [:]
     /// Running totals.
@@ -218,14 +226,14 @@ public struct SchedulerState: Sendable {
         actions.removeAll(keepingCapacity: true)
         stimulusCounter += 1
         switch event {
-        case .fromWorker(let routing, let message, let now):
+        case .fromWorker(let routing, let message, let principal, let now):
             self.now = now
             stimulus = Stimulus(kind: message.op, number: stimulusCounter)
-            onWorkerMessage(routing, message)
-        case .fromClient(let client, let message, let now):
+            onWorkerMessage(routing, message, from: principal)
+        case .fromClient(let client, let message, let principal, let now):
             self.now = now
             stimulus = Stimulus(kind: message.op, number: stimulusCounter)
-            onClientMessage(client, message)
+            onClientMessage(client, message, from: principal)
         case .rejectedFromWorker(let routing, let violation, let now):
             self.now = now
             counters.messagesRejected += 1
@@ -234,6 +242,10 @@ public struct SchedulerState: Sendable {
             self.now = now
             counters.messagesRejected += 1
             actions.append(.toClient(client, .error(violation)))
+        case .unreachable(let routing, let now):
+            self.now = now
+            stimulus = Stimulus(kind: "unreachable", number: stimulusCounter)
+            onUnreachable(routing)
         case .tick(let now):
             self.now = now
             stimulus = Stimulus(kind: "tick", number: stimulusCounter)

@@ -175,15 +175,21 @@ public struct SchedulerHarness {
         return actions
     }
 
+    /// The principal each client's operations come from, once given (default `Principal.localAdmin`).
+    public var clientPrincipals: [ClientID: Principal] = [:]
+
     /// Feeds an operation from the worker with routing id `worker:<name>`.
     ///
     /// - Parameters:
     ///   - name: The worker's name.
     ///   - message: The operation.
+    ///   - principal: Who sends it (default: a worker of a cluster without security).
     /// - Returns: The actions, in order.
     @discardableResult
-    public mutating func fromWorker(_ name: WorkerID, _ message: WorkerToScheduler) -> [SchedulerAction] {
-        handle(.fromWorker(.worker(name), message, now: now))
+    public mutating func fromWorker(
+        _ name: WorkerID, _ message: WorkerToScheduler, as principal: Principal = .localWorker
+    ) -> [SchedulerAction] {
+        handle(.fromWorker(.worker(name), message, principal: principal, now: now))
     }
 
     /// Feeds an operation from a client.
@@ -191,10 +197,13 @@ public struct SchedulerHarness {
     /// - Parameters:
     ///   - client: The client.
     ///   - message: The operation.
+    ///   - principal: Who sends it (default: the one it registered as, else `Principal.localAdmin`).
     /// - Returns: The actions, in order.
     @discardableResult
-    public mutating func fromClient(_ client: ClientID, _ message: ClientToScheduler) -> [SchedulerAction] {
-        handle(.fromClient(client, message, now: now))
+    public mutating func fromClient(
+        _ client: ClientID, _ message: ClientToScheduler, as principal: Principal? = nil
+    ) -> [SchedulerAction] {
+        handle(.fromClient(client, message, principal: principal ?? clientPrincipals[client] ?? .localAdmin, now: now))
     }
 
     /// Feeds a tick at `now`.
@@ -218,13 +227,16 @@ public struct SchedulerHarness {
         fromWorker(name, .register(.dummy(name: name, nthreads: nthreads, functions: functions, held: held)))
     }
 
-    /// Registers a client speaking the current protocol version.
+    /// Registers a client speaking the current protocol version; its later operations come from `principal`.
     ///
-    /// - Parameter client: The client.
+    /// - Parameters:
+    ///   - client: The client.
+    ///   - principal: Who it is (default: a client of a cluster without security, which may do everything).
     /// - Returns: The actions, in order.
     @discardableResult
-    public mutating func registerClient(_ client: ClientID = "c1") -> [SchedulerAction] {
-        fromClient(client, .register(version: ProtocolVersion.current))
+    public mutating func registerClient(_ client: ClientID = "c1", as principal: Principal = .localAdmin) -> [SchedulerAction] {
+        clientPrincipals[client] = principal
+        return fromClient(client, .register(version: ProtocolVersion.current))
     }
 
     /// Submits tasks from a client.

@@ -1,4 +1,5 @@
 import CZMQShim
+import ZFlowCore
 
 /// A CurveZMQ key pair in Z85 text: 40 printable characters each.
 public struct CurveKeyPair: Hashable, Sendable {
@@ -36,13 +37,7 @@ public struct CurveKeyPair: Hashable, Sendable {
     }
 
     /// Whether `text` is a Z85-encoded 32-byte key (40 characters of the Z85 alphabet).
-    public static func isKey(_ text: String) -> Bool {
-        text.utf8.count == keyLength && text.utf8.allSatisfy { z85Alphabet.contains($0) }
-    }
-
-    /// The Z85 alphabet (ZeroMQ RFC 32).
-    static let z85Alphabet = Set(
-        "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#".utf8)
+    public static func isKey(_ text: String) -> Bool { PeerEndpoint.isCurveKey(text) }
 
     /// The Z85 text of a 32-byte binary key (as a ZAP request carries it).
     static func z85(_ binary: [UInt8]) -> String? {

@@ -15,7 +15,7 @@ struct ZFlowCommand: AsyncParsableCommand {
         subcommands: [
             LocalCommand.self, StatusCommand.self, WorkersCommand.self, SubmitCommand.self, MapCommand.self,
             ExecCommand.self, RunCommand.self, CancelCommand.self, RetireCommand.self, WordCountCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, KeygenCommand.self,
         ])
 
     static func main() async {

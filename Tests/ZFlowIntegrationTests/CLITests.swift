@@ -26,7 +26,7 @@ struct CLITests {
     }
 
     @Test func statusSubmitMapExecAndCancel() async throws {
-        let cluster = try await TestCluster()
+        let cluster = try await TestCluster(workerArguments: ["--allow-shell"])
         defer { cluster.shutdown() }
         _ = try await cluster.client()
         let scheduler = ["--scheduler", cluster.address]
@@ -103,7 +103,7 @@ struct GraphRunTests {
     }
 
     @Test func theExampleGraphRuns() async throws {
-        let cluster = try await TestCluster()
+        let cluster = try await TestCluster(workerArguments: ["--allow-shell"])
         defer { cluster.shutdown() }
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("examples/graphs/pipeline.yaml").path
@@ -116,7 +116,7 @@ struct GraphRunTests {
     }
 
     @Test func aFailingTaskNamesItselfItsErrorAndWhatDidNotRun() async throws {
-        let cluster = try await TestCluster()
+        let cluster = try await TestCluster(workerArguments: ["--allow-shell"])
         defer { cluster.shutdown() }
         let path = try write(
             """
@@ -171,7 +171,7 @@ struct WordCountTests {
         .deletingLastPathComponent().appendingPathComponent("examples/wordcount/corpus")
 
     @Test func countsEqualAPlainSingleProcessCount() async throws {
-        let cluster = try await TestCluster()
+        let cluster = try await TestCluster(workerArguments: ["--allow-files", corpus.path])
         defer { cluster.shutdown() }
         let result = try cli.zflow(["wordcount", "--json", "--top", "1000", "--scheduler", cluster.address, corpus.path])
         #expect(result.status == 0, "\(result.err)")

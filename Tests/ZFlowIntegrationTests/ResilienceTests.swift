@@ -11,7 +11,7 @@ struct ResilienceTests {
     /// KilledWorker naming the 4 that died; the last worker keeps serving.
     @Test(.timeLimit(.minutes(1)))
     func aTaskThatKillsEveryWorkerFailsWithKilledWorker() async throws {
-        let cluster = try await TestCluster(workers: 5, threads: 1, heartbeatMs: 100)
+        let cluster = try await TestCluster(workers: 5, threads: 1, heartbeatMs: 100, workerArguments: ["--allow-shell"])
         defer { cluster.shutdown() }
         let client = try await cluster.client()
         let poison = try await client.submit(StandardFunctions.shell, "kill -9 $PPID")
@@ -77,8 +77,8 @@ struct ResilienceTests {
         #expect(info.workers.map(\.name) == ["w0"])
     }
 
-    /// With `--memory-limit 64MiB`, a worker whose process grows past 95 % of it (a 96 MiB result) is
-    /// restarted by its nanny.
+    /// With `--memory-limit 64MiB`, a worker whose process grows past 95 % of it (a 60 MiB result, which
+    /// `bytes` allows, on top of the process itself) is restarted by its nanny.
     @Test(.timeLimit(.minutes(1)))
     func theNannyRestartsAWorkerOverItsMemoryLimit() async throws {
         let cluster = try await TestCluster(workers: 0)
@@ -87,7 +87,7 @@ struct ResilienceTests {
         let nanny = cluster.workers["w0"]!
         let first = try #require(nanny.waitForLine(containing: "(restart 0)", timeout: 20))
         let client = try await cluster.client()
-        let big = try await client.submit(StandardFunctions.bytes, 96 << 20)
+        let big = try await client.submit(StandardFunctions.bytes, 60 << 20)
         let second = try #require(nanny.waitForLine(containing: "(restart 1)", timeout: 30))
         #expect(Self.pid(in: second) != Self.pid(in: first))
         withExtendedLifetime(big) {}  // held until here, so the task is not released before it runs

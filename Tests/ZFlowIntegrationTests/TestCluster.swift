@@ -10,13 +10,24 @@ final class TestCluster: @unchecked Sendable {
     let scheduler: ChildProcess
     var workers: [String: ChildProcess] = [:]
     let address: String
+    /// The security directory every process uses, if any.
+    let security: SecurityDirectory?
+    /// Flags every worker started by `startWorker` gets (security, permissions).
+    let workerArguments: [String]
 
     /// Starts a scheduler (with `schedulerArguments` added) and `workers` workers named w0, w1, … with
-    /// `threads` threads each.
-    init(workers count: Int = 2, threads: Int = 1, heartbeatMs: Int = 200, schedulerArguments: [String] = []) async throws {
+    /// `threads` threads each and `workerArguments`; with `security`, every process uses that directory.
+    init(
+        workers count: Int = 2, threads: Int = 1, heartbeatMs: Int = 200, schedulerArguments: [String] = [],
+        workerArguments: [String] = [], security: SecurityDirectory? = nil
+    ) async throws {
+        self.security = security
+        let securityArguments = security.map { ["--security", $0.path] } ?? []
+        self.workerArguments = workerArguments + securityArguments
         scheduler = try ChildProcess(
             executable: Self.executable("zflow-scheduler"),
-            arguments: ["--port", "0", "--host", "127.0.0.1", "--exit-with-stdin"] + schedulerArguments, quiet: ProcessInfo.processInfo.environment["ZFLOW_TEST_LOGS"] == nil)
+            arguments: ["--port", "0", "--host", "127.0.0.1", "--exit-with-stdin"] + schedulerArguments + securityArguments,
+            quiet: ProcessInfo.processInfo.environment["ZFLOW_TEST_LOGS"] == nil)
         guard let line = scheduler.waitForLine(containing: "listening on", timeout: 20),
             let endpoint = line.split(separator: " ").last
         else {
@@ -34,13 +45,15 @@ final class TestCluster: @unchecked Sendable {
         workers[name] = try ChildProcess(
             executable: Self.executable("zflow-worker"),
             arguments: [address, "--name", name, "--nthreads", "\(threads)", "--heartbeat-ms", "\(heartbeatMs)", "--exit-with-stdin"]
-                + extra,
+                + workerArguments + extra,
             quiet: ProcessInfo.processInfo.environment["ZFLOW_TEST_LOGS"] == nil)
     }
 
-    /// A client connected to the scheduler, after every worker has registered.
-    func client() async throws -> Client {
-        let client = try await Client.connect(address, timeout: .seconds(10))
+    /// A client connected to the scheduler (with the cluster's security and `identity`, if given), after every
+    /// worker has registered.
+    func client(identity: String? = nil) async throws -> Client {
+        let client = try await Client.connect(
+            address, security: security.map { SecurityDirectory($0.path, identity: identity) }, timeout: .seconds(10))
         let info = try await waitForInfo(client, "\(workers.count) workers registered") { $0.workers.count == workers.count }
         // Without its workers no test can finish: stop here rather than wait on tasks that never run.
         guard info.workers.count == workers.count else { throw ClientError.timedOut(seconds: 10) }

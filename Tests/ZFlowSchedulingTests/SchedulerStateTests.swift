@@ -66,7 +66,7 @@ struct SchedulerStateTests {
         var h = cluster([w1])
         h.submit([.dummy("a")])
         let impostor = RoutingID("worker:other-connection")
-        let actions = h.handle(.fromWorker(impostor, .register(.dummy(name: w1)), now: h.now))
+        let actions = h.handle(.fromWorker(impostor, .register(.dummy(name: w1)), principal: .localWorker, now: h.now))
         #expect(actions.map(\.ignoringErrorText) == [.toWorker(impostor, .error(.code(.nameTaken)))])
         #expect(h.state.workers[w1]?.routing == .worker(w1))
         #expect(h.worker(of: "a") == w1)
@@ -113,15 +113,14 @@ struct SchedulerStateTests {
         #expect(h.state.counters.messagesRejected == 2)
     }
 
-    @Test func registerWithHeldKeysRecordsKnownResultsAndFreesTheRest() {
+    @Test func aNewWorkersClaimsToHoldResultsAreRefusedAndFreed() {
         var h = cluster([w1])
         h.submit([.dummy("x")])
         h.finish("x")
         let actions = h.registerWorker(w2, held: [KeySize(key: "x", nbytes: 8), KeySize(key: "ghost", nbytes: 4)])
-        #expect(actions == [.toWorker(.worker(w2), .registered), free(w2, ["ghost"])])
-        #expect(h.state.tasks["x"]?.holders == [w1, w2])
-        #expect(h.state.workers[w2]?.bytesHeld == 8)
-        #expect(h.fromClient(c1, .release(["x"])) == [free(w1, ["x"]), free(w2, ["x"])])
+        #expect(actions == [.toWorker(.worker(w2), .registered), free(w2, ["x", "ghost"])])
+        #expect(h.state.tasks["x"]?.holders == [w1], "w2 was never given x: clients keep fetching it from w1")
+        #expect(h.state.workers[w2]?.bytesHeld == 0)
     }
 
     // MARK: - Submitting and placing
@@ -595,16 +594,18 @@ struct SchedulerStateTests {
                 finished(c1, "x", nbytes: 1000, on: [w1]),
                 compute(w2, .dummy("y", run: 3, deps: [.dummy("x", nbytes: 1000, holders: [.dummy(w1)])])),
             ])
-        h.registerWorker(w3, held: [KeySize(key: "x", nbytes: 1000)])
-        #expect(h.state.tasks["x"]?.holders == [w1, w3])
+        h.registerWorker(w3)
+        #expect(h.fromWorker(w3, .missingData(key: "x", holder: .dummy(w1))).isEmpty, "w3 never needed x: ignored")
+        #expect(h.state.tasks["x"]?.holders == [w1])
         let actions = h.fromWorker(w2, .missingData(key: "x", holder: .dummy(w1)))
         #expect(
             plain(actions) == [
                 free(w1, ["x"]),
+                compute(w1, .dummy("x", run: 4, function: "load")),
                 free(w2, ["y"]),
-                compute(w3, .dummy("y", run: 4, deps: [.dummy("x", nbytes: 1000, holders: [.dummy(w3)])])),
-            ], "w1 may still be alive: it is told to drop the copy nobody counts on")
-        #expect(h.state.tasks["x"]?.holders == [w3])
+            ], "w1 may still be alive: it is told to drop the copy nobody counts on; x is computed again")
+        #expect(h.state.tasks["x"]?.holders == [])
+        #expect(h.state.tasks["y"]?.status == .waiting)
         #expect(h.state.workers[w1]?.held.contains("x") == false)
         #expect(h.state.workers[w1]?.bytesHeld == 0)
     }

@@ -49,7 +49,10 @@ do {
 }
 
 let files = try WordCountJob.expand(options.paths)
-let cluster = options.scheduler == nil ? try LocalCluster(workers: options.workers) : nil
+// The embedded cluster's workers may read exactly the files given, nothing else.
+let cluster =
+    options.scheduler == nil
+    ? try LocalCluster(workers: options.workers, permissions: WorkerPermissions(fileRoots: files)) : nil
 defer { cluster?.shutdown() }
 let client = try await Client.connect(options.scheduler ?? cluster!.address)
 let started = ContinuousClock.now

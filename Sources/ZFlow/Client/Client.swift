@@ -24,27 +24,41 @@ public final class Client: @unchecked Sendable {
     private let tag: String
     private let counter = KeyCounter()
 
-    private init(address: String, logger: Logger) {
+    private init(address: String, keys: ClientKeys?, logger: Logger) {
         self.address = address
         let identity = "client:\(UUID().uuidString)"
         tag = KeyCounter.base62(UInt64.random(in: 0..<56_800_235_584), width: 6)
-        loop = ClientLoop(address: address, identity: identity, table: table, logger: logger)
+        loop = ClientLoop(address: address, identity: identity, keys: keys, table: table, logger: logger)
     }
 
     /// Connects to the scheduler at `address` and registers.
     ///
-    /// - Parameter timeout: how long to wait for the scheduler to answer.
-    /// - Throws: `ClientError.schedulerUnreachable` when it does not answer in time.
+    /// - Parameters:
+    ///   - security: the cluster's security directory: every connection is then CURVE, with the directory's
+    ///     client identity (or `SecurityDirectory.identity`). Nil: plaintext, for a cluster without security.
+    ///   - timeout: how long to wait for the scheduler to answer.
+    /// - Throws: `ClientError.schedulerUnreachable` when it does not answer in time, `ClientError.security`
+    ///   when the keys are missing or refused, or security is on at one end only.
     public static func connect(
-        _ address: String, timeout: Duration = .seconds(10), logger: Logger = Logger(label: "zflow.client")
+        _ address: String, security: SecurityDirectory? = nil, timeout: Duration = .seconds(10),
+        logger: Logger = Logger(label: "zflow.client")
     ) async throws -> Client {
-        let client = Client(address: address, logger: logger)
+        let keys: ClientKeys?
+        do {
+            keys = try security.map { try ClientKeys(directory: $0) }
+        } catch {
+            throw ClientError.security("security directory \(security?.path ?? ""): \(error)")
+        }
+        let client = Client(address: address, keys: keys, logger: logger)
         try client.loop.start()
         do {
             _ = try await client.request(.register(version: ProtocolVersion.current), timeout: timeout)
         } catch ClientError.timedOut {
             client.loop.mailbox.post(.stop)
             throw ClientError.schedulerUnreachable(address: address, seconds: timeout.seconds)
+        } catch {
+            client.loop.mailbox.post(.stop)
+            throw error
         }
         if let workers = try? await client.schedulerInfo(timeout: timeout).workers {
             client.loop.mailbox.post(.connectWorkers(workers.map { PeerAddress($0.address) }))
@@ -225,12 +239,25 @@ public final class Client: @unchecked Sendable {
 
     /// Cancels these tasks and everything that depends on them.
     public func cancel<R>(_ futures: [Future<R>]) async {
-        await cancel(keys: futures.map(\.key))
+        loop.mailbox.post(.send(.cancel(futures.map(\.key))))
     }
 
-    /// Cancels tasks by key (including tasks other clients submitted) and everything that depends on them.
-    public func cancel(keys: [TaskKey]) async {
-        loop.mailbox.post(.send(.cancel(keys)))
+    /// Cancels tasks by key (including tasks other clients submitted) and everything that depends on them, and
+    /// waits for the scheduler to have taken it.
+    ///
+    /// - Throws: `ClientError.refused` when the scheduler refused some: under security, only an admin may cancel
+    ///   keys this client holds no future for.
+    public func cancel(keys: [TaskKey]) async throws {
+        try await confirmed(.cancel(keys))
+    }
+
+    /// Sends an operation that gets no answer unless refused, then waits one round trip (answered after it, on
+    /// the same connection) and throws the refusal if one came.
+    func confirmed(_ message: ClientToScheduler) async throws {
+        let before = loop.refusals.count
+        loop.mailbox.post(.send(message))
+        _ = try await schedulerInfo()
+        if let refusal = loop.refusals.since(before).first { throw ClientError.refused(refusal) }
     }
 
     /// Retires workers (by name or peer address) gracefully: they get no new tasks, finish what they hold,
@@ -238,9 +265,10 @@ public final class Client: @unchecked Sendable {
     ///
     /// - Returns: when none of them is connected any more.
     /// - Throws: `ClientError.timedOut` when some are still connected at the deadline (a worker whose results
-    ///   have nowhere else to go stays until another worker joins).
+    ///   have nowhere else to go stays until another worker joins); `ClientError.refused` when this client
+    ///   may not (under security, retiring needs an admin key).
     public func retireWorkers(_ names: [String], timeout: Duration = .seconds(60)) async throws {
-        loop.mailbox.post(.send(.retireWorkers(names.map { WorkerID($0) })))
+        try await confirmed(.retireWorkers(names.map { WorkerID($0) }))
         let deadline = ContinuousClock.now + timeout
         let wanted = Set(names)
         while true {

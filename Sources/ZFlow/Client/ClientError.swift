@@ -22,6 +22,8 @@ public enum ClientError: Error, Hashable, Sendable, CustomStringConvertible {
     case forgotten
     /// A value could not be encoded as an argument or decoded as a result.
     case codec(String)
+    /// The connection's security failed: no keys, wrong keys, a revoked key, or security on one side only.
+    case security(String)
 
     /// One line saying what went wrong.
     public var description: String {
@@ -36,6 +38,7 @@ public enum ClientError: Error, Hashable, Sendable, CustomStringConvertible {
         case .forgotten:
             return "the scheduler no longer knows this client (silent longer than its client timeout, or restarted); its futures were released"
         case .codec(let why): return why
+        case .security(let why): return why
         }
     }
 }

@@ -113,19 +113,55 @@ final class KeyTable: @unchecked Sendable {
     }
 }
 
+/// The scheduler's refusals of operations that get no other answer (`cancel`, `retire-workers`), numbered, so
+/// that a caller can ask, after a round trip, whether its operation was refused.
+final class RefusalLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recent: [(number: Int, violation: ProtocolViolation)] = []
+    private var received = 0
+    /// Refusals kept for `since`.
+    static let capacity = 16
+
+    /// Refusals received so far.
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    /// Records a refusal (called by the loop).
+    func append(_ violation: ProtocolViolation) {
+        lock.lock()
+        defer { lock.unlock() }
+        received += 1
+        recent.append((received, violation))
+        if recent.count > Self.capacity { recent.removeFirst() }
+    }
+
+    /// The refusals received after the first `count`, oldest first (at most `capacity`).
+    func since(_ count: Int) -> [ProtocolViolation] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recent.filter { $0.number > count }.map(\.violation)
+    }
+}
+
 /// The client's loop thread: owns the DEALER to the scheduler and DEALERs to workers.
 final class ClientLoop: @unchecked Sendable {
     let mailbox = Mailbox<ClientCommand>()
+    let refusals = RefusalLog()
     let table: KeyTable
     private let address: String
     private let identity: String
+    private let keys: ClientKeys?
     private let logger: Logger
     private let started = DispatchSemaphore(value: 0)
     private var startError: Error?
 
-    init(address: String, identity: String, table: KeyTable, logger: Logger) {
+    init(address: String, identity: String, keys: ClientKeys?, table: KeyTable, logger: Logger) {
         self.address = address
         self.identity = identity
+        self.keys = keys
         self.table = table
         self.logger = logger
     }
@@ -143,10 +179,13 @@ final class ClientLoop: @unchecked Sendable {
     private func run() {
         let context = ZMQContext()
         let scheduler: ZMQSocket
+        let monitor: ZMQSocket
         do {
             scheduler = try ZMQSocket(context, .dealer)
             try scheduler.configureForZFlow()
             try scheduler.setIdentity(identity)
+            if let keys { try scheduler.makeCurveClient(serverKey: keys.scheduler, keys: keys.identity) }
+            monitor = try scheduler.monitorHandshakes()
             try scheduler.connect(address)
         } catch {
             startError = error
@@ -154,8 +193,11 @@ final class ClientLoop: @unchecked Sendable {
             return
         }
         started.signal()
-        var state = ClientLoopState(context: context, scheduler: scheduler, identity: identity, table: table, logger: logger)
+        var state = ClientLoopState(
+            context: context, scheduler: scheduler, monitor: monitor, address: address, identity: identity, keys: keys,
+            table: table, refusals: refusals, logger: logger)
         state.run(mailbox: mailbox)
+        monitor.close()
     }
 }
 
@@ -241,13 +283,31 @@ private struct ClientLoopState {
 
     let context: ZMQContext
     let scheduler: ZMQSocket
+    /// Reports the security handshakes of `scheduler`.
+    let monitor: ZMQSocket
+    /// The scheduler's address, named in errors.
+    let address: String
     /// This client's routing id, set on its sockets to workers too, so that they can push results to it.
     let identity: String
+    /// This client's keys under security; nil without.
+    let keys: ClientKeys?
     let table: KeyTable
+    let refusals: RefusalLog
     let logger: Logger
     let decoder = OperationDecoder()
     let outbox = Outbox()
     var workers: [PeerAddress: ZMQSocket] = [:]
+    /// When each worker socket was last used, to close idle ones beyond `maximumIdlePeers`.
+    var peerLastUsed: [PeerAddress: Instant] = [:]
+    /// Worker sockets opened at connection at most (so small results can be pushed before any fetch); the rest
+    /// are opened when data is needed from them.
+    static let maximumEagerPeers = 32
+    /// Open worker sockets kept however idle; beyond, those idle for `peerIdleTimeout` are closed.
+    static let maximumIdlePeers = 64
+    /// How long a worker socket beyond `maximumIdlePeers` may stay unused.
+    static let peerIdleTimeout = Interval.seconds(30)
+    /// When idle worker sockets were last looked for.
+    var lastIdleCheck = Instant.zero
     var pendingReplies: [PeerAddress: [PendingReply]] = [:]
     var waiters: [Int: Waiter] = [:]
     /// Gathers with a deadline, until done.
@@ -276,10 +336,17 @@ private struct ClientLoopState {
     var nextID = 0
     var lastSent = Instant.zero
 
-    init(context: ZMQContext, scheduler: ZMQSocket, identity: String, table: KeyTable, logger: Logger) {
+    init(
+        context: ZMQContext, scheduler: ZMQSocket, monitor: ZMQSocket, address: String, identity: String,
+        keys: ClientKeys?, table: KeyTable, refusals: RefusalLog, logger: Logger
+    ) {
         self.context = context
+        self.refusals = refusals
         self.identity = identity
         self.scheduler = scheduler
+        self.monitor = monitor
+        self.address = address
+        self.keys = keys
         self.table = table
         self.logger = logger
     }
@@ -288,6 +355,7 @@ private struct ClientLoopState {
         while true {
             var poller = ZMQPoller()
             let schedulerIndex = poller.add(scheduler)
+            let monitorIndex = poller.add(monitor)
             let mailboxIndex = poller.add(fileDescriptor: mailbox.fileDescriptor)
             let peers = Array(workers.keys)
             for peer in peers { poller.add(workers[peer]!) }
@@ -315,12 +383,17 @@ private struct ClientLoopState {
                     break
                 }
             }
+            if ready.contains(monitorIndex) { readHandshakes() }
             if ready.contains(schedulerIndex) { receiveFromScheduler() }
             for (offset, peer) in peers.enumerated() where ready.contains(mailboxIndex + 1 + offset) {
                 receiveFromWorker(peer)
             }
             expireWaiters()
             let now = MonotonicClock.now()
+            if now - lastIdleCheck >= .seconds(1) {
+                lastIdleCheck = now
+                closeIdlePeers(now: now)
+            }
             if now >= releasesSince + Self.releaseDelay { flushReleases() }
             if looksSoon != !releases.isEmpty {
                 looksSoon = !releases.isEmpty
@@ -405,7 +478,7 @@ private struct ClientLoopState {
                 }
             }
         case .connectWorkers(let peers):
-            for peer in peers where workers[peer] == nil {
+            for peer in peers.prefix(Self.maximumEagerPeers) where workers[peer] == nil {
                 do {
                     _ = try peerSocket(peer)
                 } catch {
@@ -681,15 +754,52 @@ private struct ClientLoopState {
         awaitRecomputations(recomputing, of: id)
     }
 
-    /// The socket to a worker's peer ROUTER, opened on first use with this client's identity.
+    /// The socket to a worker's peer ROUTER, opened on first use with this client's routing id (and keys).
     mutating func peerSocket(_ peer: PeerAddress) throws -> ZMQSocket {
+        peerLastUsed[peer] = MonotonicClock.now()
         if let existing = workers[peer] { return existing }
-        let socket = try ZMQSocket(context, .dealer)
-        try socket.setIdentity(identity)
-        try socket.configureForZFlow()
-        try socket.connect(peer.rawValue)
+        let socket = try ZMQSocket.connectedToPeer(peer, context: context, keys: keys?.identity, identity: identity)
         workers[peer] = socket
         return socket
+    }
+
+    /// Closes worker sockets unused for `peerIdleTimeout` with no reply awaited, while more than
+    /// `maximumIdlePeers` are open: a client of thousands of workers holds sockets only to those it works with.
+    mutating func closeIdlePeers(now: Instant) {
+        guard workers.count > Self.maximumIdlePeers else { return }
+        for (peer, used) in peerLastUsed where now - used >= Self.peerIdleTimeout && pendingReplies[peer]?.isEmpty != false {
+            workers.removeValue(forKey: peer)?.close()
+            peerLastUsed.removeValue(forKey: peer)
+            pendingReplies.removeValue(forKey: peer)
+        }
+    }
+
+    /// Reads the scheduler connection's handshake events: a refused or mismatched handshake fails the
+    /// registration at once with the reason, instead of letting it time out.
+    mutating func readHandshakes() {
+        while let frames = try? monitor.receive(dontWait: true) {
+            guard let event = HandshakeEvent(monitorFrames: frames), event != .succeeded else { continue }
+            let problem = ClientError.security(securityProblem(event))
+            logger.error("\(problem)")
+            guard registering, !infoRequests.isEmpty else { continue }
+            registering = false
+            infoRequests.removeFirst()(.failure(problem))
+        }
+    }
+
+    /// One line for a failed handshake with the scheduler, naming the security directory's part in it.
+    func securityProblem(_ event: HandshakeEvent) -> String {
+        guard let keys else {
+            return "the scheduler at \(address) requires CURVE security: pass --security DIR (or set ZFLOW_SECURITY)"
+        }
+        let directory = keys.directory.path
+        if event.isMechanismMismatch {
+            return "the scheduler at \(address) does not use security: connect without --security (given \(directory))"
+        }
+        if event == .refusedByServer {
+            return "the scheduler at \(address) refused this client's key (\(keys.principal), \(keys.identity.publicKey)): it is not listed, or was revoked, in the scheduler's security directory (this client's: \(directory))"
+        }
+        return "the CURVE handshake with the scheduler at \(address) failed: is \(directory)/scheduler.public this scheduler's key?"
     }
 
     mutating func send(_ request: PeerRequest, to peer: PeerAddress) throws {
@@ -804,6 +914,8 @@ private struct ClientLoopState {
             if registering, !infoRequests.isEmpty {
                 registering = false
                 infoRequests.removeFirst()(.failure(ClientError.refused(violation)))
+            } else {
+                refusals.append(violation)
             }
         }
     }

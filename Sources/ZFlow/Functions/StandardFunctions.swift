@@ -34,6 +34,12 @@ public struct RunSpan: Codable, Hashable, Sendable, TaskValue {
     public var end: UInt64
 }
 
+/// An integer result does not fit in `Int`.
+public struct ArithmeticOverflow: Error, CustomStringConvertible {
+    /// What overflowed.
+    public let description: String
+}
+
 /// A function failed on purpose (`fail`), for testing error paths.
 public struct RequestedFailure: Error, CustomStringConvertible {
     /// The message given.
@@ -45,11 +51,13 @@ public enum StandardFunctions {
     /// Returns its argument unchanged.
     public static let identity = TaskFunction("identity") { (value: AnyValue) in value }
     /// Adds one: the cheapest typed task, used by benchmarks.
-    public static let inc = TaskFunction("inc") { (x: Int) in x + 1 }
+    public static let inc = TaskFunction("inc") { (x: Int) in try checked(x.addingReportingOverflow(1), "inc(\(x))") }
     /// Adds two integers.
-    public static let add = TaskFunction("add") { (a: Int, b: Int) in a + b }
+    public static let add = TaskFunction("add") { (a: Int, b: Int) in try checked(a.addingReportingOverflow(b), "add(\(a), \(b))") }
     /// Sums a list of integers.
-    public static let sum = TaskFunction("sum") { (values: [Int]) in values.reduce(0, +) }
+    public static let sum = TaskFunction("sum") { (values: [Int]) in
+        try values.reduce(0) { total, value in try checked(total.addingReportingOverflow(value), "sum") }
+    }
     /// Sleeps for the given seconds and returns them.
     public static let sleep = TaskFunction("sleep") { (seconds: Double) -> Double in
         Thread.sleep(forTimeInterval: seconds)
@@ -62,31 +70,38 @@ public enum StandardFunctions {
         Thread.sleep(forTimeInterval: seconds)
         return RunSpan(pid: getpid(), start: start, end: DispatchTime.now().uptimeNanoseconds)
     }
-    /// Makes `count` bytes (a repeating pattern).
+    /// Makes `count` bytes (a repeating pattern); refuses more than the worker's memory limit, and more than
+    /// 16 GiB on a worker without one.
     public static let bytes = TaskFunction("bytes") { (count: Int) -> Data in
         guard count >= 0 else { throw RequestedFailure(description: "byte count must be >= 0, got \(count)") }
+        let limit = TaskContext.current?.memoryLimit ?? maximumBytesWithoutLimit
+        guard UInt64(count) <= limit else {
+            throw RequestedFailure(description: "\(count) bytes is more than this worker's memory limit of \(limit) bytes")
+        }
         return Data(repeating: 0xAB, count: count)
     }
+    /// The most `bytes` makes on a worker without a memory limit.
+    static let maximumBytesWithoutLimit: UInt64 = 16 << 30
     /// The length of a byte string.
     public static let length = TaskFunction("length") { (data: Data) in data.count }
     /// Runs `/bin/sh -c COMMAND` and returns its output and exit code.
-    public static let shell = TaskFunction("shell") { (command: String) in try ShellCommand.run(command) }
+    public static let shell = TaskFunction("shell", access: .shell) { (command: String) in try ShellCommand.run(command) }
     /// Runs `/bin/sh -c COMMAND` and returns its standard output; a non-zero exit fails the task
     /// (`CommandFailed`), so tasks that depend on it do not run.
-    public static let command = TaskFunction("command") { (command: String) -> String in
+    public static let command = TaskFunction("command", access: .shell) { (command: String) -> String in
         let result = try ShellCommand.run(command)
         guard result.exitCode == 0 else { throw CommandFailed(exitCode: result.exitCode, stderr: result.stderr) }
         return result.stdout
     }
-    /// Reads a text file on the worker.
-    public static let readFile = TaskFunction("read-file") { (path: String) in
-        try String(contentsOfFile: path, encoding: .utf8)
+    /// Reads a text file on the worker (inside the directories it allows).
+    public static let readFile = TaskFunction("read-file", access: .files) { (path: String) in
+        try String(contentsOfFile: try TaskContext.readableFile(path), encoding: .utf8)
     }
     /// Counts the words of a text (lower-cased, split on anything that is not a letter or digit).
     public static let countWords = TaskFunction("count-words") { (text: String) in WordCounting.count(text) }
-    /// Reads a file on the worker and counts its words.
-    public static let countFileWords = TaskFunction("count-file-words") { (path: String) in
-        WordCounting.count(try String(contentsOfFile: path, encoding: .utf8))
+    /// Reads a file on the worker (inside the directories it allows) and counts its words.
+    public static let countFileWords = TaskFunction("count-file-words", access: .files) { (path: String) in
+        WordCounting.count(try String(contentsOfFile: try TaskContext.readableFile(path), encoding: .utf8))
     }
     /// Adds up word counts.
     public static let mergeCounts = TaskFunction("merge-counts") { (parts: [[String: Int]]) in
@@ -95,6 +110,12 @@ public enum StandardFunctions {
     /// Always throws with the given message.
     public static let fail = TaskFunction("fail") { (message: String) -> Int in
         throw RequestedFailure(description: message)
+    }
+
+    /// `result.0`, or a thrown `ArithmeticOverflow` when `result.1` says it overflowed.
+    static func checked(_ result: (partialValue: Int, overflow: Bool), _ what: @autoclosure () -> String) throws -> Int {
+        guard !result.overflow else { throw ArithmeticOverflow(description: "\(what()) overflows Int") }
+        return result.partialValue
     }
 
     /// All of them, for `WorkerMain` and `LocalCluster`.

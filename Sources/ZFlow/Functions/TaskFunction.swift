@@ -18,9 +18,15 @@ public struct TaskFunction<each Argument: Codable & Sendable, Result: Codable & 
     public let erased: AnyTaskFunction
 
     /// Defines a function from a closure.
-    public init(_ name: String, _ body: @escaping @Sendable (repeat each Argument) throws -> Result) {
+    ///
+    /// - Parameter access: what it reaches beyond its arguments; a worker runs a `.shell` or `.files` function
+    ///   only when its operator allowed that (`WorkerPermissions`).
+    public init(
+        _ name: String, access: FunctionAccess = .computation,
+        _ body: @escaping @Sendable (repeat each Argument) throws -> Result
+    ) {
         self.name = name
-        self.erased = AnyTaskFunction(name: name, arity: Self.arity) { arguments in
+        self.erased = AnyTaskFunction(name: name, arity: Self.arity, access: access) { arguments in
             try body(repeat try arguments.next((each Argument).self))
         }
     }
@@ -39,11 +45,16 @@ public struct AnyTaskFunction: Sendable {
     public let name: String
     /// How many arguments it takes.
     public let arity: Int
+    /// What it reaches beyond its arguments.
+    public let access: FunctionAccess
     private let body: @Sendable (ArgumentList) throws -> any Encodable
 
-    init(name: String, arity: Int, body: @escaping @Sendable (ArgumentList) throws -> any Encodable) {
+    init(
+        name: String, arity: Int, access: FunctionAccess, body: @escaping @Sendable (ArgumentList) throws -> any Encodable
+    ) {
         self.name = name
         self.arity = arity
+        self.access = access
         self.body = body
     }
 

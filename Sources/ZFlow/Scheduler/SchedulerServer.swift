@@ -13,14 +13,21 @@ import ZFlowZMQ
 public final class SchedulerServer: @unchecked Sendable {
     /// Where and how to listen.
     public struct Options: Sendable {
-        /// The interface to bind (`*` for all, `127.0.0.1` for loopback only).
-        public var host: String = "*"
+        /// The interface to bind (`127.0.0.1` for loopback only, `*` for all).
+        public var host: String = "127.0.0.1"
         /// The TCP port; 0 picks a free one.
         public var port: Int = 8786
         /// State machine knobs.
         public var state = SchedulerConfig()
-        /// Largest accepted message frame, in bytes.
-        public var maxMessageSize: Int64 = 1 << 31
+        /// Largest accepted message frame, in bytes (the scheduler never carries results, only task arguments).
+        public var maxMessageSize: Int64 = 256 << 20
+        /// Messages queued for one peer at most, each way. A peer whose queue to it is full (it does not read) is
+        /// cut off: a client is forgotten, a worker treated as dead; one that sends faster than the scheduler
+        /// reads is slowed down by TCP.
+        public var highWaterMark: Int32 = 1000
+        /// With a security directory, the socket is a CURVE server that lets in only the keys listed there, and
+        /// roles come from the keys; without, anyone who reaches the port is a client that may do everything.
+        public var security: SecurityDirectory?
         /// Creates the defaults.
         public init() {}
     }
@@ -42,17 +49,27 @@ public final class SchedulerServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> String {
         let options = options
+        let logger = logger
         return try thread.start(
             setUp: {
-                let router = try ZMQSocket(ZMQContext(), .router)
-                try router.configureForZFlow(maxMessageSize: options.maxMessageSize)
-                try router.setOption(ZMQ_RCVHWM, 0)
-                return (try router.bind("tcp://\(options.host):\(options.port)"), router)
+                let context = ZMQContext()
+                let gatekeeper = try options.security.map { try Gatekeeper(context: context, directory: $0, logger: logger) }
+                let router = try ZMQSocket(context, .router)
+                try router.configureForZFlow(maxMessageSize: options.maxMessageSize, highWaterMark: options.highWaterMark)
+                try router.setOption(ZMQ_ROUTER_MANDATORY, 1)
+                if let security = options.security {
+                    try router.makeCurveServer(secretKey: try security.schedulerKeys().secretKey, domain: "zflow-scheduler")
+                }
+                return (try router.bind("tcp://\(options.host):\(options.port)"), (router, gatekeeper))
             },
-            loop: { [self] router in
-                var loop = SchedulerLoop(router: router, control: thread.control, config: options.state, logger: logger)
+            loop: { [self] resources in
+                let (router, gatekeeper) = resources
+                var loop = SchedulerLoop(
+                    router: router, control: thread.control, config: options.state, secure: gatekeeper != nil,
+                    logger: logger)
                 loop.run()
                 router.close()
+                gatekeeper?.stop()
             })
     }
 
@@ -68,15 +85,18 @@ private struct SchedulerLoop {
     let router: ZMQSocket
     let control: Mailbox<Void>
     var state: SchedulerState
+    /// Whether the router is a CURVE server: principals then come from the keys (`User-Id`), not routing ids.
+    let secure: Bool
     let logger: Logger
     let decoder = OperationDecoder()
-    let outbox = Outbox()
+    let outbox = Outbox(nonBlocking: true)
     var payloadBytesRelayed: UInt64 = 0
 
-    init(router: ZMQSocket, control: Mailbox<Void>, config: SchedulerConfig, logger: Logger) {
+    init(router: ZMQSocket, control: Mailbox<Void>, config: SchedulerConfig, secure: Bool, logger: Logger) {
         self.router = router
         self.control = control
         self.state = SchedulerState(config: config)
+        self.secure = secure
         self.logger = logger
     }
 
@@ -107,7 +127,16 @@ private struct SchedulerLoop {
                 perform(state.handle(.tick(now: now)))
                 nextTick = now + tickInterval
             }
-            payloadBytesRelayed += UInt64(outbox.flush(on: router, logger: logger))
+            flush()
+        }
+    }
+
+    /// Sends what is waiting; peers whose queue was full are reported to the state machine as unreachable.
+    mutating func flush() {
+        payloadBytesRelayed += UInt64(outbox.flush(on: router, logger: logger))
+        for routing in outbox.takeOverflowed() {
+            logger.warning("'\(routing)' does not read what the scheduler sends (its queue is full): cut off")
+            perform(state.handle(.unreachable(RoutingID(routing), now: MonotonicClock.now())))
         }
     }
 
@@ -128,7 +157,7 @@ private struct SchedulerLoop {
             handleMessage(routing: routingFrame, frames: Array(frames.dropFirst()))
             // What a large message caused leaves before the next is read, so workers and clients work on it
             // meanwhile instead of waiting for the whole queue.
-            if outbox.isWorthFlushingEarly { payloadBytesRelayed += UInt64(outbox.flush(on: router, logger: logger)) }
+            if outbox.isWorthFlushingEarly { flush() }
         }
         return false
     }
@@ -136,36 +165,61 @@ private struct SchedulerLoop {
     mutating func handleMessage(routing: Data, frames: [Data]) {
         let identity = RoutingIdentity.text(routing)
         let now = MonotonicClock.now()
-        if identity.hasPrefix("worker:") {
+        let principal: Principal
+        if secure {
+            // The ZAP handler named every CURVE peer it let in; a message without a name cannot be from one.
+            guard let userID = router.lastUserID, let named = Principal(userID: userID) else {
+                logger.error("dropped a message from '\(identity)' without a principal")
+                return
+            }
+            principal = named
+        } else {
+            principal = identity.hasPrefix("worker:") ? .localWorker : .localAdmin
+        }
+        if principal.role == .worker {
             let routingID = RoutingID(identity)
-            do {
-                for result in try decoder.decode(WorkerToScheduler.self, frames: frames) {
-                    switch result {
-                    case .success(let message): perform(state.handle(.fromWorker(routingID, message, now: now)))
-                    case .failure(let error): reject(.rejectedFromWorker(routingID, error.violation, now: now), error, identity)
-                    }
-                }
-            } catch {
-                reject(.rejectedFromWorker(routingID, error.violation, now: now), error, identity)
+            dispatch(WorkerToScheduler.self, frames, from: identity) { state, message in
+                state.handle(.fromWorker(routingID, message, principal: principal, now: now))
+            } rejected: { violation in
+                .rejectedFromWorker(routingID, violation, now: now)
             }
         } else {
             let client = ClientID(identity)
-            do {
-                for result in try decoder.decode(ClientToScheduler.self, frames: frames) {
-                    switch result {
-                    case .success(let message): perform(state.handle(.fromClient(client, message, now: now)))
-                    case .failure(let error): reject(.rejectedFromClient(client, error.violation, now: now), error, identity)
-                    }
-                }
-            } catch {
-                reject(.rejectedFromClient(client, error.violation, now: now), error, identity)
+            dispatch(ClientToScheduler.self, frames, from: identity) { state, message in
+                state.handle(.fromClient(client, message, principal: principal, now: now))
+            } rejected: { violation in
+                .rejectedFromClient(client, violation, now: now)
             }
         }
     }
 
-    mutating func reject(_ event: SchedulerEvent, _ error: WireError, _ identity: String) {
-        logger.warning("refused a message from '\(identity)': \(error)")
-        perform(state.handle(event))
+    /// Decodes a message and feeds each operation to the state machine. Operations that cannot be decoded are
+    /// answered by one error for the whole message, naming how many there were and the first.
+    mutating func dispatch<Message: WireMessage>(
+        _ type: Message.Type, _ frames: [Data], from identity: String,
+        handle: (inout SchedulerState, Message) -> [SchedulerAction],
+        rejected: (ProtocolViolation) -> SchedulerEvent
+    ) {
+        var refused = 0
+        var first: WireError?
+        do {
+            for result in try decoder.decode(type, frames: frames) {
+                switch result {
+                case .success(let message): perform(handle(&state, message))
+                case .failure(let error):
+                    refused += 1
+                    first = first ?? error
+                }
+            }
+        } catch {
+            refused += 1
+            first = error
+        }
+        guard let first else { return }
+        logger.warning("refused \(refused) operation(s) from '\(identity)': \(first)")
+        var violation = first.violation
+        if refused > 1 { violation.message = "\(refused) operations refused; the first: \(violation.message)" }
+        perform(state.handle(rejected(violation)))
     }
 
     mutating func perform(_ actions: [SchedulerAction]) {

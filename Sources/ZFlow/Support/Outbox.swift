@@ -21,6 +21,20 @@ final class Outbox {
     private var lastWriter: OperationWriter?
     /// Operations added since the last flush.
     private(set) var pendingOperations = 0
+    /// Whether `flush` drops a message whose peer's queue is full (a ROUTER with `ZMQ_ROUTER_MANDATORY`) instead
+    /// of waiting for room.
+    private let nonBlocking: Bool
+    /// Routing ids whose queue was full at a flush since `takeOverflowed` was last called.
+    private var overflowed: [String] = []
+
+    /// An empty outbox; a `nonBlocking` one never waits for a peer (see `takeOverflowed`).
+    init(nonBlocking: Bool = false) { self.nonBlocking = nonBlocking }
+
+    /// The routing ids of peers whose send queue was full, so that a message to them was dropped, in order.
+    func takeOverflowed() -> [String] {
+        defer { overflowed.removeAll() }
+        return overflowed
+    }
 
     /// Operations waiting before a loop flushes in the middle of a batch of input rather than at its end:
     /// large outputs start moving while the rest of the input is read, small ones still leave together.
@@ -76,7 +90,12 @@ final class Outbox {
         for (routing, frames) in messages {
             payloadBytes += frames.dropFirst(2).reduce(0) { $0 + $1.count }
             do {
-                try socket.send(routing.isEmpty ? frames : [RoutingIdentity.bytes(routing)] + frames)
+                try socket.send(routing.isEmpty ? frames : [RoutingIdentity.bytes(routing)] + frames, dontWait: nonBlocking)
+            } catch where error.wouldBlock {
+                if !overflowed.contains(routing) { overflowed.append(routing) }
+            } catch where error.errno == EHOSTUNREACH {
+                // The peer left before its reply: nothing to do.
+                logger.debug("no route to '\(routing)'")
             } catch {
                 logger.warning("send failed: \(error)")
             }

@@ -41,12 +41,13 @@ final class ExecutorPool: @unchecked Sendable {
     private let threadCount: Int
     private let results: Mailbox<ExecutionResult>
 
-    /// Starts `count` threads that post what they run to `results`.
-    init(count: Int, name: String, results: Mailbox<ExecutionResult>) {
+    /// Starts `count` threads that post what they run to `results`; runs on them see `context` as
+    /// `TaskContext.current`.
+    init(count: Int, name: String, results: Mailbox<ExecutionResult>, context: TaskContext) {
         self.results = results
         threadCount = max(count, 1)
         for index in 0..<threadCount {
-            let thread = Thread { [self] in work() }
+            let thread = Thread { [self] in TaskContext.$current.withValue(context) { work() } }
             thread.name = "\(name)-\(index)"
             thread.stackSize = 8 << 20
             threads.append(thread)

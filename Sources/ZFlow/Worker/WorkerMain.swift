@@ -26,8 +26,23 @@ public struct WorkerMain: ParsableCommand {
     var name: String?
 
     /// The host to bind and advertise.
-    @Option(help: "Interface for the peer socket, advertised to other workers.")
+    @Option(help: "Interface for the peer socket, advertised to other workers (beyond loopback: needs --security or --insecure).")
     var host: String = "127.0.0.1"
+
+    /// Security.
+    @OptionGroup var securityOptions: SecurityOptions
+
+    /// Plaintext beyond loopback.
+    @Flag(help: "Allow listening beyond loopback without --security (prints a warning on every start).")
+    var insecure = false
+
+    /// Shell commands.
+    @Flag(help: "Let tasks run shell commands on this machine (the shell and command functions; admins only under security).")
+    var allowShell = false
+
+    /// Readable directories.
+    @Option(help: "A directory whose files tasks may read (read-file, count-file-words); repeat for several. --data-dir is readable too.")
+    var allowFiles: [String] = []
 
     /// The worker's data directory.
     @Option(help: "A directory of input files this worker can read (advertised, for data locality).")
@@ -91,7 +106,8 @@ public struct WorkerMain: ParsableCommand {
         else {
             throw ValidationError("--memory-target, --memory-pause and --memory-terminate must be in (0, 1]")
         }
-        guard nthreads >= 1 else { throw ValidationError("--nthreads must be at least 1") }
+        guard (1...4096).contains(nthreads) else { throw ValidationError("--nthreads must be 1...4096") }
+        guard (10...60_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be 10...60000") }
         guard scheduler.contains("://") else {
             throw ValidationError("the scheduler address must look like tcp://HOST:PORT, got '\(scheduler)'")
         }
@@ -133,9 +149,12 @@ public struct WorkerMain: ParsableCommand {
             return
         }
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        try securityOptions.checkBind(program: "zflow-worker", host: host, insecure: insecure)
         var options = WorkerNode.Options(scheduler: scheduler, name: name, nthreads: nthreads)
         options.host = host
-        options.heartbeatInterval = .milliseconds(max(heartbeatMs, 10))
+        options.security = securityOptions.directory
+        options.permissions = WorkerPermissions(allowShell: allowShell, fileRoots: allowFiles + (dataDir.map { [$0] } ?? []))
+        options.heartbeatInterval = .milliseconds(heartbeatMs)
         options.resources = (try? Resources(parsing: resources)) ?? [:]
         options.memoryLimit = resolvedMemoryLimit
         options.memoryTarget = memoryTarget
@@ -165,8 +184,23 @@ public struct SchedulerMain: ParsableCommand {
     var port: Int = 8786
 
     /// The interface.
-    @Option(help: "Interface to bind (default: all).")
-    var host: String = "*"
+    @Option(help: "Interface to bind: 127.0.0.1 (loopback) by default; any other (* for all) needs --security or --insecure.")
+    var host: String = "127.0.0.1"
+
+    /// Security.
+    @OptionGroup var securityOptions: SecurityOptions
+
+    /// Plaintext beyond loopback.
+    @Flag(help: "Allow listening beyond loopback without --security (prints a warning on every start).")
+    var insecure = false
+
+    /// Worker limit.
+    @Option(help: "Workers registered at once at most.")
+    var maxWorkers: Int = 10_000
+
+    /// Client limit.
+    @Option(help: "Clients registered at once at most.")
+    var maxClients: Int = 1_000
 
     /// Missed heartbeats before a worker is dead.
     @Option(help: "A worker silent for this many of its heartbeat intervals is treated as dead.")
@@ -198,6 +232,7 @@ public struct SchedulerMain: ParsableCommand {
         guard allowedFailures >= 0 else { throw ValidationError("--allowed-failures must be at least 0") }
         guard clientTimeout > 0, clientTimeout.isFinite else { throw ValidationError("--client-timeout must be positive") }
         guard saturation > 0, !saturation.isNaN else { throw ValidationError("--saturation must be positive") }
+        guard maxWorkers >= 1, maxClients >= 1 else { throw ValidationError("--max-workers and --max-clients must be at least 1") }
     }
 
     /// Parses the command line and runs the scheduler until SIGINT/SIGTERM.
@@ -210,17 +245,22 @@ public struct SchedulerMain: ParsableCommand {
     /// Runs the scheduler (called by `main()`).
     public func run() throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        try securityOptions.checkBind(program: "zflow-scheduler", host: host, insecure: insecure)
         var options = SchedulerServer.Options()
         options.host = host
         options.port = port
+        options.security = securityOptions.directory
+        options.state.maxWorkers = maxWorkers
+        options.state.maxClients = maxClients
         options.state.heartbeatLiveness = heartbeatLiveness
         options.state.allowedFailures = allowedFailures
         options.state.clientTimeout = .seconds(clientTimeout)
         options.state.saturation = saturation
         let server = SchedulerServer(options: options)
         let endpoint = try startOrExit("zflow-scheduler: cannot listen on tcp://\(host):\(port)") { try server.start() }
+        let security = options.security.map { " (CURVE security: \($0.path))" } ?? ""
         serve(
-            announcing: "zflow-scheduler listening on \(endpoint)", exitWithStdin: exitWithStdin, stop: server.stop,
+            announcing: "zflow-scheduler\(security) listening on \(endpoint)", exitWithStdin: exitWithStdin, stop: server.stop,
             wait: server.waitUntilStopped)
     }
 }

@@ -26,8 +26,8 @@ public final class WorkerNode: @unchecked Sendable {
         public var maxDispatchDepth: Int = 64
         /// How often to heartbeat when otherwise quiet.
         public var heartbeatInterval: Interval = .milliseconds(1000)
-        /// Largest accepted message frame, in bytes.
-        public var maxMessageSize: Int64 = 1 << 31
+        /// Largest accepted message frame, in bytes (a result larger cannot move between workers).
+        public var maxMessageSize: Int64 = 1 << 30
         /// A directory of input files this worker can read, advertised to the scheduler and clients.
         public var dataDirectory: String?
         /// Abstract resources this worker offers (`GPU=2`); tasks that need some run only while they are free.
@@ -40,6 +40,15 @@ public final class WorkerNode: @unchecked Sendable {
         public var memoryPause: Double = 0.8
         /// Where spilled results go (default: a new directory under the system's temporary directory).
         public var localDirectory: URL?
+        /// With a security directory, every socket is CURVE: the scheduler is reached with this worker's
+        /// identity, and the peer socket lets in only the keys listed there (with a key pair of its own, whose
+        /// public key travels with the peer address).
+        public var security: SecurityDirectory?
+        /// What functions may reach: shell commands (`--allow-shell`) and files (`--allow-files`, `--data-dir`).
+        public var permissions = WorkerPermissions()
+        /// Messages queued for one peer at most, each way, on the peer socket: a peer that does not read its
+        /// replies gets no more until it does (replies beyond are dropped; the asker's deadline retries them).
+        public var peerHighWaterMark: Int32 = 64
 
         /// Options for a worker of `scheduler`.
         public init(scheduler: String, name: String? = nil, nthreads: Int = 1) {
@@ -70,25 +79,33 @@ public final class WorkerNode: @unchecked Sendable {
     @discardableResult
     public func start() throws -> String {
         let options = options
+        let logger = logger
         return try thread.start(
             setUp: {
                 let context = ZMQContext()
+                let keys = try options.security.map { try PeerKeys(directory: $0) }
+                let gatekeeper = try options.security.map { try Gatekeeper(context: context, directory: $0, logger: logger) }
                 let peers = try ZMQSocket(context, .router)
-                try peers.configureForZFlow(maxMessageSize: options.maxMessageSize)
+                try peers.configureForZFlow(maxMessageSize: options.maxMessageSize, highWaterMark: options.peerHighWaterMark)
+                try peers.setOption(ZMQ_ROUTER_MANDATORY, 1)
+                if let keys { try peers.makeCurveServer(secretKey: keys.peerServer.secretKey, domain: "zflow-peer") }
                 let bound = try peers.bind("tcp://\(options.host):*")
-                let address = "tcp://\(options.host):\(bound.split(separator: ":").last!)"
+                guard let port = bound.split(separator: ":").last else { throw ZMQError(function: "zmq_bind", errno: EINVAL) }
+                let address = PeerEndpoint(endpoint: "tcp://\(options.host):\(port)", serverKey: keys?.peerServer.publicKey).address
                 let scheduler = try ZMQSocket(context, .dealer)
                 try scheduler.configureForZFlow()
+                if let keys { try scheduler.makeCurveClient(serverKey: keys.scheduler, keys: keys.identity) }
                 try scheduler.setIdentity("worker:\(options.name):\(UUID().uuidString.prefix(8))")
                 try scheduler.connect(options.scheduler)
-                return (address, (context, scheduler, peers, address))
+                return (address.rawValue, (context, scheduler, peers, address, keys, gatekeeper))
             },
-            loop: { [self] (context, scheduler, peers, address) in
+            loop: { [self] (context, scheduler, peers, address, keys, gatekeeper) in
                 var loop = WorkerLoop(
-                    context: context, scheduler: scheduler, peers: peers, address: PeerAddress(address),
+                    context: context, scheduler: scheduler, peers: peers, address: address, keys: keys,
                     options: options, functions: functions, control: thread.control, logger: logger)
                 loop.run()
                 refusal = loop.refusal
+                gatekeeper?.stop()
             })
     }
 
@@ -105,6 +122,8 @@ private struct WorkerLoop {
     let scheduler: ZMQSocket
     let peers: ZMQSocket
     let address: PeerAddress
+    /// This worker's keys under security; nil without.
+    let keys: PeerKeys?
     let options: WorkerNode.Options
     let functions: FunctionRegistry
     let control: Mailbox<Void>
@@ -113,7 +132,7 @@ private struct WorkerLoop {
     let pool: ExecutorPool
     let decoder = OperationDecoder()
     let toScheduler = Outbox()
-    let toPeers = Outbox()
+    let toPeers = Outbox(nonBlocking: true)
     var state: WorkerState
     /// Results held here, in memory or spilled to disk.
     var store: ResultStore
@@ -145,18 +164,21 @@ private struct WorkerLoop {
     var retired = false
 
     init(
-        context: ZMQContext, scheduler: ZMQSocket, peers: ZMQSocket, address: PeerAddress, options: WorkerNode.Options,
-        functions: FunctionRegistry, control: Mailbox<Void>, logger: Logger
+        context: ZMQContext, scheduler: ZMQSocket, peers: ZMQSocket, address: PeerAddress, keys: PeerKeys?,
+        options: WorkerNode.Options, functions: FunctionRegistry, control: Mailbox<Void>, logger: Logger
     ) {
         self.context = context
         self.scheduler = scheduler
         self.peers = peers
         self.address = address
+        self.keys = keys
         self.options = options
         self.functions = functions
         self.control = control
         self.logger = logger
-        self.pool = ExecutorPool(count: options.nthreads, name: "zflow-exec", results: completions)
+        self.pool = ExecutorPool(
+            count: options.nthreads, name: "zflow-exec", results: completions,
+            context: TaskContext(permissions: options.permissions, memoryLimit: options.memoryLimit))
         var config = WorkerConfig(
             nthreads: options.nthreads, dispatchDepth: options.dispatchDepth, maxDispatchDepth: options.maxDispatchDepth)
         config.pushLimit = UInt64(OperationWriter.inlineLimit)
@@ -291,6 +313,9 @@ private struct WorkerLoop {
         // Peers first: a result pushed to a waiting client should reach it before the scheduler's
         // `task-finished` does, or the client fetches what is already on its way.
         toPeers.flush(on: peers, logger: logger)
+        for routing in toPeers.takeOverflowed() {
+            logger.warning("'\(routing)' does not read its replies (its queue is full): a reply to it was dropped")
+        }
         if !toScheduler.isEmpty {
             toScheduler.flush(on: scheduler, logger: logger)
             lastSentToScheduler = MonotonicClock.now()
@@ -365,6 +390,9 @@ private struct WorkerLoop {
         while let frames = try? peers.receive(dontWait: true) {
             guard let routingBytes = frames.first else { continue }
             let routing = RoutingIdentity.text(routingBytes)
+            // Under security the ZAP handler named every peer it let in; without, anyone may ask.
+            let principal = keys == nil ? nil : peers.lastUserID.flatMap(Principal.init(userID:))
+            if keys != nil && principal == nil { continue }
             let results: [Result<PeerRequest, WireError>]
             do {
                 results = try decoder.decode(PeerRequest.self, frames: Array(frames.dropFirst()))
@@ -372,6 +400,8 @@ private struct WorkerLoop {
                 toPeers.add(PeerReply.error(error.violation), to: routing)
                 continue
             }
+            var refused = 0
+            var firstRefused: ProtocolViolation?
             for result in results {
                 switch result {
                 case .success(.getData(let keys)):
@@ -388,13 +418,24 @@ private struct WorkerLoop {
                     }
                     toPeers.add(PeerReply.data(found: found, missing: missing), to: routing)
                 case .success(.putData(let items)):
-                    for item in items { store.put(item.key, item.payload) }
                     let sizes = items.map { KeySize(key: $0.key, nbytes: UInt64($0.payload.count)) }
+                    if let refusal = state.refusalOfPut(sizes, from: principal, memoryLimit: options.memoryLimit) {
+                        logger.warning("refused put-data from '\(routing)': \(refusal)")
+                        toPeers.add(PeerReply.error(refusal), to: routing)
+                        continue
+                    }
+                    for item in items { store.put(item.key, item.payload) }
                     perform(state.handle(.dataStored(sizes, now: MonotonicClock.now())))
                     toPeers.add(PeerReply.putDataStored(items.map(\.key)), to: routing)
                 case .failure(let error):
-                    toPeers.add(PeerReply.error(error.violation), to: routing)
+                    refused += 1
+                    firstRefused = firstRefused ?? error.violation
                 }
+            }
+            // One error for the whole message, however many operations in it were malformed.
+            if var violation = firstRefused {
+                if refused > 1 { violation.message = "\(refused) operations refused; the first: \(violation.message)" }
+                toPeers.add(PeerReply.error(violation), to: routing)
             }
         }
     }
@@ -462,8 +503,10 @@ private struct WorkerLoop {
             return
         }
         let inputs = collected
-        let function = functions[assignment.function]
         let worker = WorkerID(options.name)
+        let registered = functions[assignment.function]
+        let refusal = registered.flatMap { options.permissions.refusal(of: $0, on: options.name) }
+        let function = refusal == nil ? registered : nil
         let mayBeLong = typicalRun[assignment.function].map { $0 >= Self.shortRun } ?? true
         dispatch.append((assignment.runID, mayBeLong, {
             let start = MonotonicClock.now()
@@ -478,6 +521,11 @@ private struct WorkerLoop {
                             message: String(describing: error), key: assignment.key, function: assignment.function,
                             worker: worker))
                 }
+            } else if let refusal {
+                outcome = .failure(
+                    RemoteError(
+                        typeName: "NotAllowed", message: refusal, key: assignment.key, function: assignment.function,
+                        worker: worker))
             } else {
                 outcome = .failure(
                     RemoteError(
@@ -533,9 +581,7 @@ private struct WorkerLoop {
 
     mutating func peerSocket(_ peer: PeerAddress) throws -> ZMQSocket {
         if let socket = peerSockets[peer] { return socket }
-        let socket = try ZMQSocket(context, .dealer)
-        try socket.configureForZFlow(maxMessageSize: options.maxMessageSize)
-        try socket.connect(peer.rawValue)
+        let socket = try ZMQSocket.connectedToPeer(peer, context: context, keys: keys?.identity, maxMessageSize: options.maxMessageSize)
         peerSockets[peer] = socket
         return socket
     }

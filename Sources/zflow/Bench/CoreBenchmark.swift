@@ -17,8 +17,8 @@ extension Benchmarks {
                     .register(
                         WorkerRegistration(
                             name: "w0", nthreads: 1, functions: ["inc"], address: PeerAddress("tcp://127.0.0.1:1"),
-                            heartbeatInterval: .seconds(3600))), now: now))
-            _ = state.handle(.fromClient("client:bench", .register(version: ProtocolVersion.current), now: now))
+                            heartbeatInterval: .seconds(60))), principal: .localWorker, now: now))
+            _ = state.handle(.fromClient("client:bench", .register(version: ProtocolVersion.current), principal: .localAdmin, now: now))
             let specs = (0..<count).map {
                 TaskSpec(key: TaskKey("inc-bench-\($0)"), function: "inc", arguments: Payload([0x91, 0x01]))
             }
@@ -29,7 +29,7 @@ extension Benchmarks {
             func collect(_ actions: [SchedulerAction]) {
                 for case .toWorker(_, .computeTask(let assignment)) in actions { runs.append((assignment.key, assignment.runID)) }
             }
-            collect(state.handle(.fromClient("client:bench", .submit(specs), now: now)))
+            collect(state.handle(.fromClient("client:bench", .submit(specs), principal: .localAdmin, now: now)))
             var next = 0
             while next < runs.count {
                 let (key, run) = runs[next]
@@ -38,9 +38,9 @@ extension Benchmarks {
                     state.handle(
                         .fromWorker(
                             routing, .taskFinished(key: key, runID: run, nbytes: 1, duration: Interval(nanoseconds: 1000)),
-                            now: now)))
+                            principal: .localWorker, now: now)))
             }
-            _ = state.handle(.fromClient("client:bench", .release(specs.map(\.key)), now: now))
+            _ = state.handle(.fromClient("client:bench", .release(specs.map(\.key)), principal: .localAdmin, now: now))
             let elapsed = ContinuousClock.now - start
             samples.append(Double(count) / elapsed.seconds)
             precondition(runs.count == count && state.tasks.isEmpty, "the core did not run every task")

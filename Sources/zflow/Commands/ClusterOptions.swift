@@ -14,6 +14,8 @@ struct ClusterOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @OptionGroup var securityOptions: SecurityOptions
+
     func validate() throws {
         guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
     }
@@ -24,9 +26,19 @@ struct ClusterOptions: ParsableArguments {
     }
 
     /// Connects, or prints one line and exits with `ExitStatus.unreachable`.
-    func connect() async throws -> Client {
+    ///
+    /// - Parameter asAdmin: the command acts on the whole cluster: under security it connects with an admin
+    ///   identity when the directory holds one (unless `--identity` names another).
+    func connect(asAdmin: Bool = false) async throws -> Client {
+        var security = securityOptions.directory
+        if asAdmin, let directory = security, directory.identity == nil,
+            let (principal, _) = try? directory.identityKeys(for: .client, prefersAdmin: true)
+        {
+            security = SecurityDirectory(directory.path, identity: principal.name)
+        }
         do {
-            return try await Client.connect(address, timeout: .milliseconds(Int64(timeout * 1000)), logger: quietLogger)
+            return try await Client.connect(
+                address, security: security, timeout: .milliseconds(Int64(timeout * 1000)), logger: quietLogger)
         } catch let error as ClientError {
             fail("zflow: \(error)", status: .unreachable)
         }

@@ -23,7 +23,7 @@ struct ExecCommand: AsyncParsableCommand {
     func run() async throws {
         let words = command.first == "--" ? Array(command.dropFirst()) : command
         let line = words.map(Self.quote).joined(separator: " ")
-        let client = try await cluster.connect()
+        let client = try await cluster.connect(asAdmin: true)
         defer { client.close() }
         let targets: [String?] = onAll ? try await client.schedulerInfo().workers.map(\.name) : [nil]
         var futures: [(String?, Future<ShellResult>)] = []
@@ -75,10 +75,13 @@ struct CancelCommand: AsyncParsableCommand {
     var keys: [String]
 
     func run() async throws {
-        let client = try await cluster.connect()
-        await client.cancel(keys: keys.map { TaskKey($0) })
-        _ = try await client.schedulerInfo()
-        client.close()
+        let client = try await cluster.connect(asAdmin: true)
+        defer { client.close() }
+        do {
+            try await client.cancel(keys: keys.map { TaskKey($0) })
+        } catch {
+            fail("zflow: \(error)", status: .taskFailed)
+        }
         if !cluster.json { print("cancelled \(keys.count) key(s)") }
     }
 }
@@ -95,9 +98,13 @@ struct RetireCommand: AsyncParsableCommand {
     var workers: [String]
 
     func run() async throws {
-        let client = try await cluster.connect()
+        let client = try await cluster.connect(asAdmin: true)
         defer { client.close() }
-        try await client.retireWorkers(workers, timeout: .seconds(cluster.timeout))
+        do {
+            try await client.retireWorkers(workers, timeout: .seconds(cluster.timeout))
+        } catch {
+            fail("zflow: \(error)", status: .taskFailed)
+        }
         if !cluster.json { print("retired \(workers.joined(separator: ", "))") }
     }
 }
@@ -119,6 +126,14 @@ struct LocalCommand: AsyncParsableCommand {
     @Flag(help: "Also stop when standard input closes (for supervisors and tests: the cluster dies with its parent).")
     var exitWithStdin = false
 
+    @OptionGroup var securityOptions: SecurityOptions
+
+    @Flag(help: "Let tasks run shell commands on the workers (zflow exec).")
+    var allowShell = false
+
+    @Option(help: "A directory whose files tasks may read (zflow wordcount); repeat for several.")
+    var allowFiles: [String] = []
+
     func validate() throws {
         guard workers >= 0 else { throw ValidationError("--workers must be >= 0") }
         guard threads >= 1 else { throw ValidationError("--threads must be >= 1") }
@@ -127,7 +142,10 @@ struct LocalCommand: AsyncParsableCommand {
     func run() async throws {
         let cluster: LocalCluster
         do {
-            cluster = try LocalCluster(workers: workers, threads: threads, mode: .processes, port: port)
+            cluster = try LocalCluster(
+                workers: workers, threads: threads, mode: .processes, port: port,
+                permissions: WorkerPermissions(allowShell: allowShell, fileRoots: allowFiles),
+                security: securityOptions.directory)
         } catch {
             fail("zflow: cannot start the local cluster: \(error)", status: .unreachable)
         }

@@ -1,0 +1,89 @@
+import Foundation
+
+/// What a function reaches beyond its arguments, so that a worker runs it only when its operator allowed that.
+public enum FunctionAccess: Sendable, Hashable {
+    /// Nothing: a pure computation on its arguments.
+    case computation
+    /// Runs commands on the worker's machine (`shell`, `command`): needs `zflow-worker --allow-shell`.
+    case shell
+    /// Reads files on the worker's machine (`read-file`, `count-file-words`): only inside `--data-dir` and the
+    /// `--allow-files` directories, checked by the function through `TaskContext.readableFile(_:)`.
+    case files
+}
+
+/// What the operator of a worker allowed its functions to reach.
+public struct WorkerPermissions: Sendable, Hashable {
+    /// Whether functions that run commands may run.
+    public var allowShell: Bool
+    /// Directories (absolute, symbolic links resolved) whose files functions may read.
+    public private(set) var fileRoots: [String]
+
+    /// Permissions: shell commands allowed or not, and the directories whose files may be read.
+    public init(allowShell: Bool = false, fileRoots: [String] = []) {
+        self.allowShell = allowShell
+        self.fileRoots = fileRoots.map(Self.resolved)
+    }
+
+    /// Why `function` may not run on worker `worker`, or nil when it may.
+    public func refusal(of function: AnyTaskFunction, on worker: String) -> String? {
+        switch function.access {
+        case .computation: return nil
+        case .shell:
+            return allowShell ? nil : "function '\(function.name)' runs commands, which worker '\(worker)' does not allow (start it with --allow-shell)"
+        case .files:
+            return fileRoots.isEmpty ? "function '\(function.name)' reads files, which worker '\(worker)' does not allow (start it with --allow-files DIR or --data-dir DIR)" : nil
+        }
+    }
+
+    /// The resolved path of `path` if it lies inside one of `fileRoots`.
+    ///
+    /// - Throws: `FileAccessRefused` otherwise.
+    public func readableFile(_ path: String) throws -> String {
+        let resolved = Self.resolved(path)
+        guard fileRoots.contains(where: { resolved == $0 || resolved.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
+            throw FileAccessRefused(path: path, roots: fileRoots)
+        }
+        return resolved
+    }
+
+    /// The `zflow-worker` flags that grant these permissions.
+    public var arguments: [String] {
+        (allowShell ? ["--allow-shell"] : []) + fileRoots.flatMap { ["--allow-files", $0] }
+    }
+
+    /// `path` made absolute, with `.`, `..` and symbolic links resolved.
+    static func resolved(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+}
+
+/// A function asked to read a file outside the directories its worker allows.
+public struct FileAccessRefused: Error, CustomStringConvertible, Sendable {
+    /// The path asked for.
+    public let path: String
+    /// The directories allowed.
+    public let roots: [String]
+    /// One line naming the file and the flags that allow directories.
+    public var description: String {
+        "'\(path)' is outside the directories this worker may read (\(roots.joined(separator: ", "))); allow one with --allow-files DIR"
+    }
+}
+
+/// What a running task knows of the worker that runs it.
+public struct TaskContext: Sendable {
+    /// The worker's permissions.
+    public let permissions: WorkerPermissions
+    /// The worker's memory limit for results, in bytes; nil: none.
+    public let memoryLimit: UInt64?
+
+    /// The context of the task running on this thread; nil outside a worker's executor.
+    @TaskLocal public static var current: TaskContext?
+
+    /// The resolved path of `path` if the running task's worker allows reading it.
+    ///
+    /// - Throws: `FileAccessRefused` when it does not, or when no worker runs this code.
+    public static func readableFile(_ path: String) throws -> String {
+        guard let current else { throw FileAccessRefused(path: path, roots: []) }
+        return try current.permissions.readableFile(path)
+    }
+}

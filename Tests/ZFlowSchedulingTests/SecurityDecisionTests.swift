@@ -1,0 +1,217 @@
+import Testing
+import ZFlowCore
+import ZFlowScheduling
+import ZFlowTestKit
+
+// Roles, ownership and validated numbers in the scheduler: every decision about who may do what, as the keys of
+// the connections say (`Principal`), without sockets.
+
+private let alice = Principal(.client, "alice")
+private let bob = Principal(.client, "bob")
+private let ops = Principal(.admin, "ops")
+private let workerKey = Principal(.worker, "worker")
+
+/// Workers w0…w(count-1) registered with the worker key, and clients a (alice), b (bob) and o (ops).
+private func secured(_ count: Int = 2, config: SchedulerConfig = SchedulerConfig()) -> SchedulerHarness {
+    var h = SchedulerHarness(config: config)
+    for index in 0..<count { h.fromWorker(WorkerID("w\(index)"), .register(.dummy(name: WorkerID("w\(index)"))), as: workerKey) }
+    h.registerClient("a", as: alice)
+    h.registerClient("b", as: bob)
+    h.registerClient("o", as: ops)
+    return h
+}
+
+private func refused(client: ClientID, _ code: ErrorCode) -> SchedulerAction { .toClient(client, .error(.code(code))) }
+private func refused(worker: WorkerID, _ code: ErrorCode) -> SchedulerAction { .toWorker(.worker(worker), .error(.code(code))) }
+
+@Suite("Security decisions: roles and ownership")
+struct RoleDecisionTests {
+    @Test func aClientKeyCannotActAsAWorker() {
+        var h = secured()
+        let actions = h.fromWorker("fake", .register(.dummy(name: "fake")), as: alice)
+        #expect(actions.map(\.ignoringErrorText) == [refused(worker: "fake", .forbidden)])
+        #expect(h.state.workers["fake"] == nil)
+    }
+
+    @Test func aWorkerKeyCannotActAsAClient() {
+        var h = secured()
+        let actions = h.fromClient("sneaky", .register(version: ProtocolVersion.current), as: workerKey)
+        #expect(actions.map(\.ignoringErrorText) == [refused(client: "sneaky", .forbidden)])
+        #expect(h.state.clients["sneaky"] == nil)
+    }
+
+    @Test func aClientIDStaysBoundToTheKeyItRegisteredWith() {
+        var h = secured()
+        h.submit([.dummy("x")], from: "a")
+        let actions = h.fromClient("a", .cancel(["x"]), as: bob)
+        #expect(actions.map(\.ignoringErrorText) == [refused(client: "a", .forbidden)])
+        #expect(h.state.tasks["x"]?.status == .processing)
+    }
+
+    @Test func aClientCancelsOnlyKeysItHoldsAFutureFor() {
+        var h = secured()
+        h.submit([.dummy("mine"), .dummy("shared")], from: "a")
+        h.submit([.dummy("shared")], from: "b")
+        let actions = h.fromClient("b", .cancel(["mine", "shared"]))
+        #expect(
+            actions.map(\.ignoringErrorText).contains(refused(client: "b", .forbidden)), "one of the keys belongs to alice alone")
+        #expect(h.state.tasks["mine"] != nil, "alice's key is untouched")
+        #expect(h.state.tasks["shared"] == nil, "bob holds a future for it: he may cancel it")
+    }
+
+    @Test func anAdminCancelsAnyKey() {
+        var h = secured()
+        h.submit([.dummy("x")], from: "a")
+        let actions = h.fromClient("o", .cancel(["x"]))
+        #expect(actions.contains(.toClient("a", .taskCancelled(key: "x"))))
+        #expect(h.state.tasks["x"] == nil)
+    }
+
+    @Test func onlyAnAdminRetiresWorkers() {
+        var h = secured()
+        #expect(h.fromClient("a", .retireWorkers(["w0"])).map(\.ignoringErrorText) == [refused(client: "a", .forbidden)])
+        #expect(h.state.retiring.isEmpty)
+        h.fromClient("o", .retireWorkers(["w0"]))
+        #expect(h.state.workers["w0"] == nil || h.state.retiring.contains("w0"))
+    }
+
+    @Test func adminFunctionsAreRefusedWholeToClients() {
+        var h = secured()
+        let actions = h.submit([.dummy("ls", function: "shell"), .dummy("after", deps: ["ls"])], from: "a")
+        #expect(actions.count == 2)
+        for action in actions {
+            guard case .toClient("a", .taskErred(_, let error)) = action else {
+                Issue.record("expected a refusal, got \(action)")
+                continue
+            }
+            #expect(error.typeName == "NotAllowed" && error.message.contains("admin"))
+        }
+        #expect(h.state.tasks.isEmpty)
+        h.submit([.dummy("ls", function: "shell")], from: "o")
+        #expect(h.state.tasks["ls"] != nil, "an admin may")
+    }
+
+    @Test func withoutSecurityEveryClientIsAnAdmin() {
+        var h = SchedulerHarness()
+        h.registerWorker("w0")
+        h.registerClient("c1")
+        h.submit([.dummy("x")], from: "c1")
+        h.registerClient("c2")
+        h.fromClient("c2", .cancel(["x"]))
+        #expect(h.state.tasks["x"] == nil)
+    }
+}
+
+@Suite("Security decisions: what workers may claim")
+struct WorkerClaimDecisionTests {
+    @Test func aWorkerMayReclaimOnlyWhatItHeldUnderItsNameAndKey() {
+        var h = secured()
+        h.submit([.dummy("x")], from: "a")
+        #expect(h.worker(of: "x") == "w0")
+        h.finish("x", nbytes: 100)
+        h.fromClient("o", .retireWorkers(["w0"]))
+        h.fromWorker("w1", .addKeys([KeySize(key: "x", nbytes: 100)]), as: workerKey)
+        #expect(h.state.workers["w0"] == nil, "w0 retired; x was copied to w1")
+        let impostor = h.fromWorker("w0", .register(.dummy(name: "w0", held: [KeySize(key: "x", nbytes: 100)])), as: Principal(.worker, "other"))
+        #expect(impostor == [.toWorker(.worker("w0"), .registered), .toWorker(.worker("w0"), .freeKeys(["x"]))])
+        #expect(h.state.tasks["x"]?.holders == ["w1"])
+        h.fromWorker("w0", .unregister, as: Principal(.worker, "other"))
+        // The impostor's departure held nothing: the record of what w0 held is gone with its claim; a fresh
+        // registration under the right key claims nothing either.
+        let back = h.fromWorker("w0", .register(.dummy(name: "w0", held: [KeySize(key: "x", nbytes: 100)])), as: workerKey)
+        #expect(back.last == .toWorker(.worker("w0"), .freeKeys(["x"])))
+    }
+
+    @Test func aWorkerThatLeftReclaimsItsResultsWhenItComesBack() {
+        var h = secured(3)
+        h.submit([.dummy("x")], from: "a")
+        h.finish("x", nbytes: 100)
+        h.fromClient("o", .retireWorkers(["w0"]))
+        let copier = h.state.replicating["x"]!
+        h.fromWorker(copier, .addKeys([KeySize(key: "x", nbytes: 100)]), as: workerKey)
+        let back = h.fromWorker("w0", .register(.dummy(name: "w0", held: [KeySize(key: "x", nbytes: 100)])), as: workerKey)
+        #expect(back == [.toWorker(.worker("w0"), .registered)])
+        #expect(h.state.tasks["x"]?.holders == [copier, "w0"])
+        #expect(h.state.workers["w0"]?.bytesHeld == 100, "the size is the scheduler's, not the claim's")
+    }
+
+    @Test func unsolicitedAddKeysAreFreedNotRecorded() {
+        var h = secured()
+        h.submit([.dummy("x")], from: "a")
+        h.finish("x", nbytes: 100)
+        let holder = h.state.tasks["x"]!.holders[0]
+        let other: WorkerID = holder == "w0" ? "w1" : "w0"
+        let actions = h.fromWorker(other, .addKeys([KeySize(key: "x", nbytes: 100)]), as: workerKey)
+        #expect(actions == [.toWorker(.worker(other), .freeKeys(["x"]))])
+        #expect(h.state.tasks["x"]?.holders == [holder])
+    }
+
+    @Test func anOversizedResultFailsItsTask() {
+        var h = secured()
+        h.submit([.dummy("x")], from: "a")
+        let run = h.runID(of: "x")!
+        let worker = h.worker(of: "x")!
+        let actions = h.fromWorker(worker, .taskFinished(key: "x", runID: run, nbytes: .max, duration: .milliseconds(1)), as: workerKey)
+        #expect(actions.map(\.ignoringErrorText).contains(refused(worker: worker, .outOfRange)))
+        #expect(h.state.tasks["x"]?.status == .erred)
+        #expect(h.state.tasks["x"]?.error?.typeName == "InvalidReport")
+    }
+}
+
+@Suite("Security decisions: numbers and limits")
+struct LimitDecisionTests {
+    @Test func registrationsWithNumbersOutOfRangeAreRefused() {
+        var h = SchedulerHarness()
+        let cases: [WorkerRegistration] = [
+            .dummy(name: "huge", nthreads: 1 << 62),
+            .dummy(name: "none", nthreads: 0),
+            .dummy(name: "slow", heartbeat: .seconds(3600)),
+            .dummy(name: "nowhere", address: PeerAddress("http://example")),
+            .dummy(name: "badkey", address: PeerAddress("tcp://127.0.0.1:1|not-a-key")),
+            .dummy(name: "greedy", held: [KeySize(key: "k", nbytes: .max)]),
+        ]
+        for registration in cases {
+            let actions = h.fromWorker(registration.name, .register(registration))
+            #expect(actions.map(\.ignoringErrorText) == [refused(worker: registration.name, .outOfRange)], "\(registration.name)")
+        }
+        var resources = WorkerRegistration.dummy(name: "inf")
+        resources.resources = Resources(["GPU": .infinity])
+        #expect(h.fromWorker("inf", .register(resources)).map(\.ignoringErrorText) == [refused(worker: "inf", .outOfRange)])
+        #expect(h.state.workers.isEmpty)
+    }
+
+    @Test func workersAndClientsBeyondTheLimitsAreRefused() {
+        var config = SchedulerConfig()
+        config.maxWorkers = 1
+        config.maxClients = 1
+        var h = SchedulerHarness(config: config)
+        h.registerWorker("w0")
+        #expect(h.registerWorker("w1").map(\.ignoringErrorText) == [refused(worker: "w1", .limitReached)])
+        h.registerClient("c1")
+        #expect(h.registerClient("c2").map(\.ignoringErrorText) == [refused(client: "c2", .limitReached)])
+        #expect(h.state.workers.count == 1 && h.state.clients.count == 1)
+    }
+
+    @Test func aScatterNeitherReplacesNorJoinsAResultInMemory() {
+        var h = secured()
+        h.submit([.dummy("x")], from: "a")
+        h.finish("x", nbytes: 100)
+        let holder = h.state.tasks["x"]!.holders[0]
+        let other: WorkerID = holder == "w0" ? "w1" : "w0"
+        let actions = h.fromClient("b", .scattered(worker: other, keys: [KeySize(key: "x", nbytes: 5)]))
+        #expect(actions == [.toClient("b", .taskFinished(key: "x", nbytes: 100, holders: [.dummy(holder)]))])
+        #expect(h.state.tasks["x"]?.holders == [holder])
+        let huge = h.fromClient("b", .scattered(worker: other, keys: [KeySize(key: "y", nbytes: .max)]))
+        #expect(huge.map(\.ignoringErrorText) == [refused(client: "b", .outOfRange)])
+    }
+
+    @Test func aPeerThatDoesNotReadIsCutOff() {
+        var h = secured()
+        h.submit([.dummy("x")], from: "a")
+        h.handle(.unreachable(RoutingID("a"), now: h.now))
+        #expect(h.state.clients["a"] == nil)
+        let worker = h.state.workers.keys.sorted()[0]
+        h.handle(.unreachable(.worker(worker), now: h.now))
+        #expect(h.state.workers[worker] == nil)
+    }
+}
