@@ -177,19 +177,25 @@ public struct SchedulerHarness {
 
     /// The principal each client's operations come from, once given (default `Principal.localAdmin`).
     public var clientPrincipals: [ClientID: Principal] = [:]
+    /// The principal each worker's operations come from: the one it last registered as (default
+    /// `Principal.localWorker`).
+    public var workerPrincipals: [WorkerID: Principal] = [:]
 
     /// Feeds an operation from the worker with routing id `worker:<name>`.
     ///
     /// - Parameters:
     ///   - name: The worker's name.
     ///   - message: The operation.
-    ///   - principal: Who sends it (default: a worker of a cluster without security).
+    ///   - principal: Who sends it (default: the one it registered as, else a worker of a cluster without
+    ///     security); a `register` sent as someone records them for the worker's later operations.
     /// - Returns: The actions, in order.
     @discardableResult
     public mutating func fromWorker(
-        _ name: WorkerID, _ message: WorkerToScheduler, as principal: Principal = .localWorker
+        _ name: WorkerID, _ message: WorkerToScheduler, as principal: Principal? = nil
     ) -> [SchedulerAction] {
-        handle(.fromWorker(.worker(name), message, principal: principal, now: now))
+        if case .register = message, let principal { workerPrincipals[name] = principal }
+        return handle(
+            .fromWorker(.worker(name), message, principal: principal ?? workerPrincipals[name] ?? .localWorker, now: now))
     }
 
     /// Feeds an operation from a client.

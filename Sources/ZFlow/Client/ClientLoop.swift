@@ -352,6 +352,8 @@ private struct ClientLoopState {
     }
 
     mutating func run(mailbox: Mailbox<ClientCommand>) {
+        // The first heartbeat is due a second from now: one sent before `register-client` would be refused.
+        lastSent = MonotonicClock.now()
         while true {
             var poller = ZMQPoller()
             let schedulerIndex = poller.add(scheduler)
@@ -898,6 +900,9 @@ private struct ClientLoopState {
             resumeFetch(holders)
         case .info:
             if !infoRequests.isEmpty { infoRequests.removeFirst()(.success(message)) }
+        case .error(let violation) where violation.code == .unknownClient && registering:
+            // An operation that left before `register-client` was refused; the registration is on its way.
+            logger.debug("refused before registration: \(violation)")
         case .error(let violation) where violation.code == .unknownClient:
             // Everything waited on is gone: fail it precisely rather than wait forever.
             if !forgotten { logger.error("\(ClientError.forgotten)") }
