@@ -49,3 +49,30 @@ extension ZMQSocket {
         return monitor
     }
 }
+
+/// Decides when failed security handshakes mean the peer refuses this side for good, rather than a connection
+/// that broke: a refused key or a security mismatch at once; a failure without detail (which is also what a
+/// wrong server key gives) after `limit` in a row without a success between.
+public struct HandshakeFailures: Sendable, Equatable {
+    /// Failures without detail in a row that count as a refusal.
+    public let limit: Int
+    private var inARow = 0
+
+    /// A verdict that waits for `limit` failures without detail.
+    public init(limit: Int = 3) { self.limit = limit }
+
+    /// Records one event; returns true when the handshakes are refused for good.
+    public mutating func record(_ event: HandshakeEvent) -> Bool {
+        switch event {
+        case .succeeded:
+            inARow = 0
+            return false
+        case .refusedByServer:
+            return true
+        case .protocolError, .failed:
+            if event.isMechanismMismatch { return true }
+            inARow += 1
+            return inARow >= limit
+        }
+    }
+}

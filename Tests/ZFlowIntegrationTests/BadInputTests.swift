@@ -8,7 +8,9 @@ import ZFlowZMQ
 /// Garbage on the scheduler's port gets an error reply, and everyone else keeps being served.
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct BadInputTests {
-    /// Sends `frames` from a raw DEALER and returns the decoded reply, waiting at most 5 s.
+    /// Sends `frames` from a raw DEALER and returns the decoded reply, waiting at most 5 s. A reply must carry the
+    /// version of what was sent in frame 0 (an error to a peer of another version is written in its version, so
+    /// that it can read it); it is decoded as if in ours.
     func exchange(_ address: String, identity: String?, _ frames: [Data]) throws -> [Result<SchedulerToClient, WireError>]? {
         let context = ZMQContext()
         let socket = try ZMQSocket(context, .dealer)
@@ -17,8 +19,12 @@ struct BadInputTests {
         try socket.send(frames)
         var poller = ZMQPoller()
         poller.add(socket)
-        guard try !poller.poll(timeoutMilliseconds: 5000).isEmpty, let reply = try socket.receive(dontWait: true) else {
+        guard try !poller.poll(timeoutMilliseconds: 5000).isEmpty, var reply = try socket.receive(dontWait: true) else {
             return nil
+        }
+        if let sent = frames.first, sent.count == 3, sent.prefix(2) == Data([0x5A, 0x46]), !reply.isEmpty {
+            #expect(reply[0] == sent, "the reply is written in the version the request was")
+            reply[0] = Data(ProtocolVersion.signature)
         }
         return try OperationDecoder().decode(SchedulerToClient.self, frames: reply)
     }

@@ -54,10 +54,10 @@ struct SchedulerStateTests {
 
     @Test func registerWithAnotherVersionIsRefusedWith503() {
         var h = SchedulerHarness()
-        let actions = h.fromWorker(w1, .register(.dummy(name: w1, version: 3)))
+        let actions = h.fromWorker(w1, .register(.dummy(name: w1, version: 2)))
         #expect(actions.map(\.ignoringErrorText) == [.toWorker(.worker(w1), .error(.code(.versionMismatch)))])
         #expect(h.state.workers.isEmpty)
-        let client = h.fromClient(c1, .register(version: 3))
+        let client = h.fromClient(c1, .register(version: 2))
         #expect(client.map(\.ignoringErrorText) == [.toClient(c1, .error(.code(.versionMismatch)))])
         #expect(h.state.clients.isEmpty)
     }

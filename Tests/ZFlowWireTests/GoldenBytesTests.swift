@@ -24,7 +24,7 @@ func ascii(_ text: String) -> [UInt8] { Array(text.utf8) }
 /// table order, msgpack-c's smallest integer and string forms).
 @Suite("Golden bytes")
 struct GoldenBytesTests {
-    let signature: [UInt8] = [0x5A, 0x46, 0x02]
+    let signature: [UInt8] = [0x5A, 0x46, 0x03]
 
     func frames<M: WireMessage>(_ messages: M...) -> [[UInt8]] {
         OperationWriter.frames(messages).map { Array($0) }

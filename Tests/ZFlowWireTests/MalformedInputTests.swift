@@ -66,15 +66,15 @@ struct MalformedInputTests {
 
     @Test("'ZF' with another version byte names the version")
     func otherVersion() {
-        let frames = [Data([0x5A, 0x46, 0x03]), OperationWriter.frames([WorkerToScheduler.heartbeat])[1]]
-        #expect(wireError { try OperationDecoder().decode(WorkerToScheduler.self, frames: frames) } == .unsupportedVersion(3))
+        let frames = [Data([0x5A, 0x46, 0x04]), OperationWriter.frames([WorkerToScheduler.heartbeat])[1]]
+        #expect(wireError { try OperationDecoder().decode(WorkerToScheduler.self, frames: frames) } == .unsupportedVersion(4))
         let zero = [Data([0x5A, 0x46, 0x00]), frames[1]]
         #expect(wireError { try OperationDecoder().decode(WorkerToScheduler.self, frames: zero) } == .unsupportedVersion(0))
     }
 
     @Test("frame 0 may be a slice of a larger buffer")
     func signatureSlice() throws {
-        let buffer = Data([0xFF, 0x5A, 0x46, 0x02, 0xFF])
+        let buffer = Data([0xFF, 0x5A, 0x46, 0x03, 0xFF])
         let frames = [buffer[1..<4], OperationWriter.frames([WorkerToScheduler.heartbeat])[1]]
         #expect(try OperationDecoder().decode(WorkerToScheduler.self, frames: frames) == [.success(.heartbeat)])
     }

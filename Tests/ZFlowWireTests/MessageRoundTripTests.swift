@@ -251,7 +251,7 @@ struct MessageRoundTripTests {
     @Test("an empty batch is an empty array32 and decodes to no operations")
     func emptyBatch() throws {
         let frames = OperationWriter.frames([WorkerToScheduler]())
-        #expect(frames == [Data([0x5A, 0x46, 0x02]), Data([0xDD, 0, 0, 0, 0])])
+        #expect(frames == [Data([0x5A, 0x46, 0x03]), Data([0xDD, 0, 0, 0, 0])])
         #expect(try OperationDecoder().decode(WorkerToScheduler.self, frames: frames).isEmpty)
     }
 

@@ -107,3 +107,21 @@ import ZFlowZMQ
         #expect(event != nil && event != .succeeded)
     }
 }
+
+@Suite struct HandshakeFailuresTests {
+    /// The verdicts after each event, in order.
+    func verdicts(_ events: [HandshakeEvent], limit: Int = 3) -> [Bool] {
+        var verdict = HandshakeFailures(limit: limit)
+        return events.map { verdict.record($0) }
+    }
+
+    @Test func aRefusalOrAMismatchIsFinalAtOnce() {
+        #expect(verdicts([.refusedByServer]) == [true])
+        #expect(verdicts([.protocolError(code: 0x1100_0002)]) == [true])
+    }
+
+    @Test func failuresWithoutDetailAreFinalOnlyInARow() {
+        // A success in between means the connection merely broke.
+        #expect(verdicts([.failed, .failed, .succeeded, .failed, .protocolError(code: 1), .failed]) == [false, false, false, false, false, true])
+    }
+}

@@ -308,6 +308,8 @@ private struct ClientLoopState {
     static let peerIdleTimeout = Interval.seconds(30)
     /// When idle worker sockets were last looked for.
     var lastIdleCheck = Instant.zero
+    /// Whether failed handshakes with the scheduler amount to a refusal.
+    var handshakeFailures = HandshakeFailures()
     var pendingReplies: [PeerAddress: [PendingReply]] = [:]
     var waiters: [Int: Waiter] = [:]
     /// Gathers with a deadline, until done.
@@ -780,7 +782,7 @@ private struct ClientLoopState {
     /// registration at once with the reason, instead of letting it time out.
     mutating func readHandshakes() {
         while let frames = try? monitor.receive(dontWait: true) {
-            guard let event = HandshakeEvent(monitorFrames: frames), event != .succeeded else { continue }
+            guard let event = HandshakeEvent(monitorFrames: frames), handshakeFailures.record(event) else { continue }
             let problem = ClientError.security(securityProblem(event))
             logger.error("\(problem)")
             guard registering, !infoRequests.isEmpty else { continue }

@@ -219,7 +219,20 @@ private struct SchedulerLoop {
         logger.warning("refused \(refused) operation(s) from '\(identity)': \(first)")
         var violation = first.violation
         if refused > 1 { violation.message = "\(refused) operations refused; the first: \(violation.message)" }
-        perform(state.handle(rejected(violation)))
+        let actions = state.handle(rejected(violation))
+        guard case .unsupportedVersion(let version) = first, (0...255).contains(version) else {
+            perform(actions)
+            return
+        }
+        // A peer of another version could not read our frame 0: its error goes out in its own version (the
+        // `error` op is the same in every version).
+        var frames = OperationWriter.frames([SchedulerToClient.error(violation)])
+        frames[0] = Data(ProtocolVersion.signature.prefix(2) + [UInt8(version)])
+        do {
+            try router.send([RoutingIdentity.bytes(identity)] + frames, dontWait: true)
+        } catch {
+            logger.debug("no version-mismatch reply to '\(identity)': \(error)")
+        }
     }
 
     mutating func perform(_ actions: [SchedulerAction]) {

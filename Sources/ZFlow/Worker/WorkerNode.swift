@@ -96,14 +96,16 @@ public final class WorkerNode: @unchecked Sendable {
                 try scheduler.configureForZFlow()
                 if let keys { try scheduler.makeCurveClient(serverKey: keys.scheduler, keys: keys.identity) }
                 try scheduler.setIdentity("worker:\(options.name):\(UUID().uuidString.prefix(8))")
+                let monitor = try scheduler.monitorHandshakes()
                 try scheduler.connect(options.scheduler)
-                return (address.rawValue, (context, scheduler, peers, address, keys, gatekeeper))
+                return (address.rawValue, (context, scheduler, monitor, peers, address, keys, gatekeeper))
             },
-            loop: { [self] (context, scheduler, peers, address, keys, gatekeeper) in
+            loop: { [self] (context, scheduler, monitor, peers, address, keys, gatekeeper) in
                 var loop = WorkerLoop(
-                    context: context, scheduler: scheduler, peers: peers, address: address, keys: keys,
+                    context: context, scheduler: scheduler, monitor: monitor, peers: peers, address: address, keys: keys,
                     options: options, functions: functions, control: thread.control, logger: logger)
                 loop.run()
+                monitor.close()
                 refusal = loop.refusal
                 gatekeeper?.stop()
             })
@@ -120,6 +122,8 @@ public final class WorkerNode: @unchecked Sendable {
 private struct WorkerLoop {
     let context: ZMQContext
     let scheduler: ZMQSocket
+    /// Reports the security handshakes of `scheduler`.
+    let monitor: ZMQSocket
     let peers: ZMQSocket
     let address: PeerAddress
     /// This worker's keys under security; nil without.
@@ -162,13 +166,17 @@ private struct WorkerLoop {
     var refusal: ProtocolViolation?
     /// Set when the scheduler retired this worker; the loop then unregisters and stops.
     var retired = false
+    /// Whether failed handshakes with the scheduler amount to a refusal.
+    var handshakeFailures = HandshakeFailures()
 
     init(
-        context: ZMQContext, scheduler: ZMQSocket, peers: ZMQSocket, address: PeerAddress, keys: PeerKeys?,
-        options: WorkerNode.Options, functions: FunctionRegistry, control: Mailbox<Void>, logger: Logger
+        context: ZMQContext, scheduler: ZMQSocket, monitor: ZMQSocket, peers: ZMQSocket, address: PeerAddress,
+        keys: PeerKeys?, options: WorkerNode.Options, functions: FunctionRegistry, control: Mailbox<Void>,
+        logger: Logger
     ) {
         self.context = context
         self.scheduler = scheduler
+        self.monitor = monitor
         self.peers = peers
         self.address = address
         self.keys = keys
@@ -212,6 +220,7 @@ private struct WorkerLoop {
             let schedulerIndex = poller.add(scheduler)
             let peersIndex = poller.add(peers)
             let completionsIndex = poller.add(fileDescriptor: completions.fileDescriptor)
+            let monitorIndex = poller.add(monitor)
             let controlIndex = poller.add(fileDescriptor: control.fileDescriptor)
             let peerAddresses = Array(peerSockets.keys)
             for peer in peerAddresses { poller.add(peerSockets[peer]!) }
@@ -229,6 +238,7 @@ private struct WorkerLoop {
                 flush()
                 break
             }
+            if ready.contains(monitorIndex) { readHandshakes() }
             if ready.contains(schedulerIndex) { receiveFromScheduler() }
             if refusal != nil { break }
             if ready.contains(peersIndex) { serveRequests() }
@@ -250,6 +260,29 @@ private struct WorkerLoop {
         for socket in peerSockets.values { socket.close() }
         peers.close()
         scheduler.close()
+    }
+
+    /// Reads the scheduler connection's handshake events: a scheduler that refuses this worker's key, or that
+    /// speaks other security, refuses it for good.
+    mutating func readHandshakes() {
+        while let frames = try? monitor.receive(dontWait: true) {
+            guard let event = HandshakeEvent(monitorFrames: frames) else { continue }
+            guard handshakeFailures.record(event) else {
+                if event != .succeeded { logger.warning("a security handshake with the scheduler failed (\(event))") }
+                continue
+            }
+            let reason: String
+            if let keys {
+                reason =
+                    event == .refusedByServer
+                    ? "its key (\(keys.principal), \(keys.identity.publicKey)) is not listed in the scheduler's security directory, or was revoked"
+                    : "the CURVE handshake failed: is scheduler.public this scheduler's key, and does it use security?"
+            } else {
+                reason = "the scheduler requires CURVE security: start this worker with --security DIR"
+            }
+            refusal = ProtocolViolation(.forbidden, reason)
+            logger.error("the scheduler refused this worker: \(reason)")
+        }
     }
 
     /// Sends a heartbeat (and changed metrics) when nothing went to the scheduler for one interval; called
