@@ -24,6 +24,7 @@ let package = Package(
             name: "CMsgPack", path: "CMsgPack", pkgConfig: "msgpack",
             providers: [.apt(["libmsgpack-dev"])]),
         .target(name: "ZFlowCore"),
+        .target(name: "CCrashReport"),
         .target(name: "ZFlowWire", dependencies: ["ZFlowCore", "CMsgPack"]),
         .target(
             name: "ZFlowScheduling",
@@ -32,7 +33,7 @@ let package = Package(
         .target(
             name: "ZFlow",
             dependencies: [
-                "ZFlowCore", "ZFlowWire", "ZFlowScheduling", "ZFlowZMQ",
+                "ZFlowCore", "ZFlowWire", "ZFlowScheduling", "ZFlowZMQ", "CCrashReport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Collections", package: "swift-collections"),
@@ -55,6 +56,7 @@ let package = Package(
         .executableTarget(name: "wordcount", dependencies: ["ZFlow"], path: "examples/wordcount", exclude: ["corpus"]),
         .executableTarget(name: "quickstart", dependencies: ["ZFlow"], path: "examples/quickstart"),
         .executableTarget(name: "custom-worker", dependencies: ["ZFlow"], path: "examples/custom-worker"),
+        .executableTarget(name: "zflow-test-worker", dependencies: ["ZFlow"], path: "Tests/ZFlowTestWorker"),
         .testTarget(name: "ZFlowWireTests", dependencies: ["ZFlowWire", "ZFlowCore"]),
         .testTarget(name: "ZFlowSchedulingTests", dependencies: ["ZFlowScheduling", "ZFlowTestKit"]),
         .testTarget(name: "ZFlowZMQTests", dependencies: ["ZFlowZMQ"]),
@@ -62,6 +64,7 @@ let package = Package(
             name: "ZFlowIntegrationTests",
             dependencies: [
                 "ZFlow", "ZFlowTestKit", "ZFlowWire", "ZFlowZMQ", "ZFlowCore", "zflow-scheduler", "zflow-worker", "zflow",
+                "zflow-test-worker",
             ]),
     ]
 )

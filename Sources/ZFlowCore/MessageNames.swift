@@ -7,6 +7,7 @@ extension WorkerToScheduler {
         case .register: return "register"
         case .taskFinished: return "task-finished"
         case .taskErred: return "task-erred"
+        case .taskCrashed: return "task-crashed"
         case .missingData: return "missing-data"
         case .stealResponse: return "steal-response"
         case .addKeys: return "add-keys"

@@ -45,6 +45,9 @@ public enum WorkerToScheduler: Hashable, Sendable {
     case taskFinished(key: TaskKey, runID: RunID, nbytes: UInt64, duration: Interval)
     /// `task-erred`: a run failed.
     case taskErred(key: TaskKey, runID: RunID, error: RemoteError)
+    /// `task-crashed`: a run trapped with `signal` (overflow, force unwrap, `fatalError`…) and the worker is
+    /// about to die; sent by its loop on behalf of the fatal-signal handler.
+    case taskCrashed(key: TaskKey, runID: RunID, signal: Int32)
     /// `missing-data`: a peer the scheduler named did not have a key.
     case missingData(key: TaskKey, holder: PeerAddress)
     /// `steal-response`: answers `steal-request`: whether the task was given up (it had not started) or kept.

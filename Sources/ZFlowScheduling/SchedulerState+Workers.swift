@@ -26,6 +26,8 @@ extension SchedulerState {
             onTaskFinished(id, key, run, nbytes, duration)
         case .taskErred(let key, let run, let error):
             onTaskErred(id, key, run, error)
+        case .taskCrashed(let key, let run, let signal):
+            onTaskCrashed(id, key, run, signal)
         case .missingData(let key, let holder):
             onMissingData(id, key, holder)
         case .stealResponse(let key, let run, let stolen):
@@ -164,6 +166,32 @@ extension SchedulerState {
         }
         tasks[key]!.spec.retries -= 1
         reschedule(key, tellWorker: true)
+    }
+
+    /// A run trapped and its worker is dying: the task fails with `WorkerCrashed` at once (or runs again while it
+    /// has retries), and the worker is removed now. Its other tasks go elsewhere without suspicion: the culprit is
+    /// known, so they do not count towards `KilledWorker`.
+    mutating func onTaskCrashed(_ worker: WorkerID, _ key: TaskKey, _ run: RunID, _ signal: Int32) {
+        if let task = tasks[key], task.status == .processing, task.runID == run, task.processingOn == worker {
+            if task.spec.retries > 0 {
+                task.spec.retries -= 1
+                reschedule(key, tellWorker: false)
+            } else {
+                err(
+                    key,
+                    RemoteError(
+                        typeName: "WorkerCrashed",
+                        message: "worker '\(worker)' crashed with \(Self.signalName(signal)) while running it",
+                        key: key, function: task.spec.function, worker: worker))
+            }
+        }
+        removeWorker(worker, died: false)
+    }
+
+    /// `SIGILL (4)` and the like, for messages.
+    static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 11: "SIGSEGV"]
+        return "\(names[signal] ?? "signal") (\(signal))"
     }
 
     /// A run reported after its task was taken back, forgotten or submitted anew: the worker is told to drop

@@ -35,6 +35,11 @@ extension WorkerToScheduler: WireMessage {
             w.key("run"); h.write(runID.rawValue)
             w.key("error"); w.remoteError(error)
             return 3
+        case .taskCrashed(let key, let runID, let signal):
+            w.key("key"); h.write(key.rawValue)
+            w.key("run"); h.write(runID.rawValue)
+            w.key("signal"); h.write(Int(signal))
+            return 3
         case .missingData(let key, let holder):
             w.key("key"); h.write(key.rawValue)
             w.key("holder"); h.write(holder.rawValue)
@@ -74,6 +79,10 @@ extension WorkerToScheduler: WireMessage {
         case "task-erred":
             return .taskErred(
                 key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")), error: try r.remoteError("error"))
+        case "task-crashed":
+            return .taskCrashed(
+                key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")),
+                signal: Int32(clamping: try r.int("signal")))
         case "missing-data":
             return .missingData(key: TaskKey(try r.string("key")), holder: PeerAddress(try r.string("holder")))
         case "steal-response":

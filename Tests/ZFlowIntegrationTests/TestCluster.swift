@@ -40,10 +40,12 @@ final class TestCluster: @unchecked Sendable {
         }
     }
 
-    /// Starts one more worker process.
-    func startWorker(name: String, threads: Int = 1, heartbeatMs: Int = 200, extra: [String] = []) throws {
+    /// Starts one more worker process (the stock `zflow-worker`, or another worker `executable`).
+    func startWorker(
+        name: String, threads: Int = 1, heartbeatMs: Int = 200, extra: [String] = [], executable: String = "zflow-worker"
+    ) throws {
         workers[name] = try ChildProcess(
-            executable: Self.executable("zflow-worker"),
+            executable: Self.executable(executable),
             arguments: [address, "--name", name, "--nthreads", "\(threads)", "--heartbeat-ms", "\(heartbeatMs)", "--exit-with-stdin"]
                 + workerArguments + extra,
             quiet: ProcessInfo.processInfo.environment["ZFLOW_TEST_LOGS"] == nil)

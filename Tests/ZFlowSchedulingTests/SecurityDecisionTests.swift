@@ -215,3 +215,49 @@ struct LimitDecisionTests {
         #expect(h.state.workers[worker] == nil)
     }
 }
+
+@Suite("Crash reports")
+struct CrashReportDecisionTests {
+    @Test func aCrashedTaskFailsAtOnceAndItsWorkerLeavesWithoutSuspicion() {
+        var h = SchedulerHarness()
+        h.registerWorker("w0", nthreads: 2)
+        h.registerWorker("w1")
+        h.registerClient("c1")
+        h.submit([.dummy("bad"), .dummy("innocent")])
+        let worker = h.worker(of: "bad")!
+        let run = h.runID(of: "bad")!
+        let actions = h.fromWorker(worker, .taskCrashed(key: "bad", runID: run, signal: 4))
+        guard case .toClient("c1", .taskErred("bad", let error))? = actions.first else {
+            Issue.record("expected the task to fail first, got \(actions)")
+            return
+        }
+        #expect(error.typeName == "WorkerCrashed" && error.message.contains("SIGILL (4)") && error.worker == worker)
+        #expect(h.state.workers[worker] == nil, "the worker is dying: removed at once")
+        if let innocent = h.state.tasks["innocent"], innocent.processingOn != nil {
+            #expect(innocent.processingOn != worker && innocent.suspects.isEmpty, "not a suspect of the crash")
+        }
+    }
+
+    @Test func aCrashedTaskWithRetriesRunsAgain() {
+        var h = SchedulerHarness()
+        h.registerWorker("w0")
+        h.registerWorker("w1")
+        h.registerClient("c1")
+        h.submit([TaskSpec(key: "bad", function: "inc", arguments: .emptyArguments, retries: 1)])
+        let worker = h.worker(of: "bad")!
+        h.fromWorker(worker, .taskCrashed(key: "bad", runID: h.runID(of: "bad")!, signal: 4))
+        #expect(h.state.tasks["bad"]?.status == .processing)
+        #expect(h.worker(of: "bad") != worker)
+        #expect(h.state.tasks["bad"]?.spec.retries == 0)
+    }
+
+    @Test func aStaleCrashReportOnlyRemovesItsWorker() {
+        var h = SchedulerHarness()
+        h.registerWorker("w0")
+        h.registerClient("c1")
+        h.submit([.dummy("x")])
+        h.fromWorker("w0", .taskCrashed(key: "x", runID: RunID(99), signal: 11))
+        #expect(h.state.workers["w0"] == nil)
+        #expect(h.state.tasks["x"]?.status != .erred, "not the run the scheduler knows: the task is not blamed")
+    }
+}

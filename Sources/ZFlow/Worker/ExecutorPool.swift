@@ -42,12 +42,16 @@ final class ExecutorPool: @unchecked Sendable {
     private let results: Mailbox<ExecutionResult>
 
     /// Starts `count` threads that post what they run to `results`; runs on them see `context` as
-    /// `TaskContext.current`.
-    init(count: Int, name: String, results: Mailbox<ExecutionResult>, context: TaskContext) {
+    /// `TaskContext.current`, and a run that traps is reported through `crashes`.
+    init(count: Int, name: String, results: Mailbox<ExecutionResult>, context: TaskContext, crashes: CrashReporter) {
         self.results = results
         threadCount = max(count, 1)
         for index in 0..<threadCount {
-            let thread = Thread { [self] in TaskContext.$current.withValue(context) { work() } }
+            let thread = Thread { [self] in
+                let slot = crashes.registerThread()
+                defer { crashes.unregisterThread(slot) }
+                TaskContext.$current.withValue(context) { work(crashes: crashes, slot: slot) }
+            }
             thread.name = "\(name)-\(index)"
             thread.stackSize = 8 << 20
             threads.append(thread)
@@ -88,7 +92,7 @@ final class ExecutorPool: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func work() {
+    private func work(crashes: CrashReporter, slot: Int32) {
         var share: [Job] = []
         var finished: [ExecutionResult] = []
         while true {
@@ -114,7 +118,9 @@ final class ExecutorPool: @unchecked Sendable {
                     finished.removeAll(keepingCapacity: true)
                     lastPost = MonotonicClock.now()
                 }
+                crashes.setRun(slot, job.run)
                 finished.append(job.body())
+                crashes.setRun(slot, nil)
                 let now = MonotonicClock.now()
                 if now - lastPost >= Self.postInterval {
                     results.post(contentsOf: finished)

@@ -98,12 +98,13 @@ public final class WorkerNode: @unchecked Sendable {
                 try scheduler.setIdentity("worker:\(options.name):\(UUID().uuidString.prefix(8))")
                 let monitor = try scheduler.monitorHandshakes()
                 try scheduler.connect(options.scheduler)
-                return (address.rawValue, (context, scheduler, monitor, peers, address, keys, gatekeeper))
+                let crashes = try CrashReporter()
+                return (address.rawValue, (context, scheduler, monitor, peers, address, keys, gatekeeper, crashes))
             },
-            loop: { [self] (context, scheduler, monitor, peers, address, keys, gatekeeper) in
+            loop: { [self] (context, scheduler, monitor, peers, address, keys, gatekeeper, crashes) in
                 var loop = WorkerLoop(
                     context: context, scheduler: scheduler, monitor: monitor, peers: peers, address: address, keys: keys,
-                    options: options, functions: functions, control: thread.control, logger: logger)
+                    crashes: crashes, options: options, functions: functions, control: thread.control, logger: logger)
                 loop.run()
                 monitor.close()
                 refusal = loop.refusal
@@ -133,6 +134,8 @@ private struct WorkerLoop {
     let control: Mailbox<Void>
     let logger: Logger
     let completions = Mailbox<ExecutionResult>()
+    /// Where executor threads that trap report the run they were in.
+    let crashes: CrashReporter
     let pool: ExecutorPool
     let decoder = OperationDecoder()
     let toScheduler = Outbox()
@@ -171,9 +174,10 @@ private struct WorkerLoop {
 
     init(
         context: ZMQContext, scheduler: ZMQSocket, monitor: ZMQSocket, peers: ZMQSocket, address: PeerAddress,
-        keys: PeerKeys?, options: WorkerNode.Options, functions: FunctionRegistry, control: Mailbox<Void>,
-        logger: Logger
+        keys: PeerKeys?, crashes: CrashReporter, options: WorkerNode.Options, functions: FunctionRegistry,
+        control: Mailbox<Void>, logger: Logger
     ) {
+        self.crashes = crashes
         self.context = context
         self.scheduler = scheduler
         self.monitor = monitor
@@ -186,7 +190,7 @@ private struct WorkerLoop {
         self.logger = logger
         self.pool = ExecutorPool(
             count: options.nthreads, name: "zflow-exec", results: completions,
-            context: TaskContext(permissions: options.permissions, memoryLimit: options.memoryLimit))
+            context: TaskContext(permissions: options.permissions, memoryLimit: options.memoryLimit), crashes: crashes)
         var config = WorkerConfig(
             nthreads: options.nthreads, dispatchDepth: options.dispatchDepth, maxDispatchDepth: options.maxDispatchDepth)
         config.pushLimit = UInt64(OperationWriter.inlineLimit)
@@ -221,6 +225,7 @@ private struct WorkerLoop {
             let peersIndex = poller.add(peers)
             let completionsIndex = poller.add(fileDescriptor: completions.fileDescriptor)
             let monitorIndex = poller.add(monitor)
+            let crashesIndex = poller.add(fileDescriptor: crashes.fileDescriptor)
             let controlIndex = poller.add(fileDescriptor: control.fileDescriptor)
             let peerAddresses = Array(peerSockets.keys)
             for peer in peerAddresses { poller.add(peerSockets[peer]!) }
@@ -238,6 +243,7 @@ private struct WorkerLoop {
                 flush()
                 break
             }
+            if ready.contains(crashesIndex) { reportCrashes() }
             if ready.contains(monitorIndex) { readHandshakes() }
             if ready.contains(schedulerIndex) { receiveFromScheduler() }
             if refusal != nil { break }
@@ -261,6 +267,28 @@ private struct WorkerLoop {
         peers.close()
         scheduler.close()
     }
+
+    /// Tells the scheduler which runs trapped, at once and before anything else, then lets the trapping threads
+    /// go on dying (the process ends with them; a nanny starts it again).
+    mutating func reportCrashes() {
+        let reports = crashes.takeReports()
+        guard !reports.isEmpty else { return }
+        for report in reports {
+            let key = state.executing.first { state.tasks[$0]?.executingRun == report.run }
+            logger.critical("run \(report.run) of \(key?.rawValue ?? "an unknown task") trapped with signal \(report.signal): reporting it")
+            guard let key else { continue }
+            toScheduler.add(WorkerToScheduler.taskCrashed(key: key, runID: report.run, signal: report.signal))
+        }
+        toScheduler.flush(on: scheduler, logger: logger)
+        // libzmq's I/O thread writes the report to the connection in the background and tells nobody when it
+        // has; the process dies as soon as the trapping thread goes on. Give the I/O thread a moment (the
+        // process is lost anyway, and nothing else waits on this loop now).
+        Thread.sleep(forTimeInterval: Self.crashReportGrace.seconds)
+        crashes.acknowledge()
+    }
+
+    /// How long the loop lets a crash report travel before the trapping thread may end the process.
+    static let crashReportGrace = Interval.milliseconds(100)
 
     /// Reads the scheduler connection's handshake events: a scheduler that refuses this worker's key, or that
     /// speaks other security, refuses it for good.
