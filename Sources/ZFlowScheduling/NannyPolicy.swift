@@ -2,7 +2,8 @@ import ZFlowCore
 
 /// How a supervised worker process ended.
 public enum WorkerExit: Equatable, Sendable {
-    /// It exited with this status (0: it was stopped cleanly; 3: the scheduler refused it; 64: bad flags).
+    /// It exited with this status (0: it was stopped cleanly; 3: the scheduler refused it, perhaps for a while,
+    /// as when its old self still holds its name; 64: bad flags; 77: the scheduler refused its key).
     case exited(Int32)
     /// A signal killed it (SIGKILL from the kernel's OOM killer or an operator, SIGSEGV, …).
     case signalled(Int32)
@@ -44,6 +45,8 @@ public struct NannyPolicy: Sendable {
             return .giveUp(status: 0, reason: "the worker stopped cleanly")
         case .exited(64):
             return .giveUp(status: 64, reason: "the worker's flags are wrong")
+        case .exited(77):
+            return .giveUp(status: 77, reason: "the scheduler refused the worker's key: restarting would not help")
         default:
             break
         }

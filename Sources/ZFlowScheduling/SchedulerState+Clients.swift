@@ -220,6 +220,12 @@ extension SchedulerState {
                 // new copy never joins the holders of a result in memory, so no client can replace what others
                 // fetch.
                 existing.wantedBy.insert(client)
+                // The copy just stored on that worker is not counted: it is dropped there, unless the worker
+                // holds or runs the key itself.
+                let orphan = existing.processingOn != workerID && !existing.holders.contains(workerID)
+                if orphan && !(existing.status == .released && existing.spec.function == "scatter") {
+                    actions.append(.toWorker(workers[workerID]!.routing, .freeKeys([item.key])))
+                }
                 switch existing.status {
                 case .released where existing.spec.function == "scatter":
                     existing.nbytes = item.nbytes

@@ -50,7 +50,10 @@ extension SchedulerState {
     }
 
     /// Why a registration cannot be accepted as stated, or nil when every number and name is in range.
-    func registrationProblem(_ registration: WorkerRegistration) -> ProtocolViolation? {
+    ///
+    /// Under security (a principal from a key, not `Principal.localWorker`) the peer address must carry the peer
+    /// socket's key, and without security it must not: requesters could not reach it otherwise.
+    func registrationProblem(_ registration: WorkerRegistration, _ principal: Principal) -> ProtocolViolation? {
         guard registration.version == ProtocolVersion.current else {
             return ProtocolViolation(
                 .versionMismatch,
@@ -66,8 +69,10 @@ extension SchedulerState {
                 "heartbeat_ms must be at most \(config.maximumHeartbeatInterval.milliseconds), got \(registration.heartbeatInterval.milliseconds)"
             )
         }
-        guard PeerEndpoint(registration.address) != nil else {
-            return ProtocolViolation(.outOfRange, "address must be tcp://HOST:PORT (with |KEY under security), got '\(registration.address.rawValue.prefix(80))'")
+        guard let endpoint = PeerEndpoint(registration.address),
+            (endpoint.serverKey != nil) == (principal != .localWorker)
+        else {
+            return ProtocolViolation(.outOfRange, "address must be tcp://HOST:PORT (with |KEY under security, without it otherwise), got '\(registration.address.rawValue.prefix(80))'")
         }
         if let bad = registration.resources.amounts.first(where: { !$0.value.isFinite || $0.value <= 0 || $0.value > 1e18 }) {
             return ProtocolViolation(.outOfRange, "resource '\(bad.key.prefix(80))' must be a positive finite amount")
@@ -79,19 +84,16 @@ extension SchedulerState {
     }
 
     mutating func onRegister(_ routing: RoutingID, _ registration: WorkerRegistration, _ principal: Principal) {
-        if let problem = registrationProblem(registration) {
+        if let problem = registrationProblem(registration, principal) {
             refuse(routing, problem.code, problem.message)
             return
         }
         if let existing = workers[registration.name], existing.routing != routing {
-            actions.append(
-                .toWorker(
-                    routing,
-                    .error(ProtocolViolation(.nameTaken, "worker name '\(registration.name)' is used by another live worker"))))
+            refuse(routing, .nameTaken, "worker name '\(registration.name)' is used by another live worker")
             return
         }
         guard workerByRouting[routing] == nil else {
-            actions.append(.toWorker(routing, .error(ProtocolViolation(.unexpected, "'register' from a registered worker"))))
+            refuse(routing, .unexpected, "'register' from a registered worker")
             return
         }
         guard workers.count < config.maxWorkers else {
@@ -107,9 +109,13 @@ extension SchedulerState {
         workers[registration.name]!.resources = registration.resources
         workerByRouting[routing] = registration.name
         actions.append(.toWorker(routing, .registered))
-        // A worker may claim again only what it held under this name and key when it left.
-        let former = formerHoldings.removeValue(forKey: registration.name)
-        let claimable = former?.principal == principal ? former?.keys ?? [] : []
+        // A worker may claim again only what it held under this name and key when it left; a worker of another
+        // key under the same name neither claims nor clears that record.
+        var claimable: Set<TaskKey> = []
+        if let former = formerHoldings[registration.name], former.principal == principal {
+            claimable = former.keys
+            formerHoldings.removeValue(forKey: registration.name)
+        }
         var unknown: [TaskKey] = []
         for held in registration.held {
             if claimable.contains(held.key), tasks[held.key]?.status == .memory,

@@ -194,6 +194,12 @@ public struct WorkerState: Sendable {
         if let existing = tasks[key] {
             task = existing
             switch existing.status {
+            case .memory where existing.assignment?.function == "scatter" && assignment.function != "scatter":
+                // A value a peer stored (`put-data`) under the key of a task assigned here is no result of that
+                // task: it is dropped and the task runs, so no client can plant another's result.
+                actions.append(.discard([key]))
+                existing.status = .waiting
+                task.assignment = assignment
             case .memory:
                 actions.append(
                     .send(.taskFinished(key: key, runID: assignment.runID, nbytes: existing.nbytes, duration: Interval(nanoseconds: 0))))
@@ -343,7 +349,9 @@ public struct WorkerState: Sendable {
 
     mutating func onFetched(_ peer: PeerAddress, found: [KeySize], missing: [TaskKey]) {
         if let request = inFlight[peer] {
-            measureBandwidth(bytes: found.reduce(0) { $0 + $1.nbytes }, seconds: (now - request.sent).seconds)
+            var bytes: UInt64 = 0
+            for item in found { bytes.addSaturating(item.nbytes) }
+            measureBandwidth(bytes: bytes, seconds: (now - request.sent).seconds)
         }
         // Replies carry no request id: a late reply to a request that timed out may arrive while a newer request
         // to the same peer is in flight. Only the keys a reply answers leave the in-flight request; the others
@@ -438,16 +446,15 @@ public struct WorkerState: Sendable {
         actions.append(.send(.stealResponse(key: key, runID: run, stolen: true)))
     }
 
+    /// A peer stored a value (`put-data`). Only a key unknown here is taken (`refusalOfPut` refuses the others
+    /// first): a stored value never replaces a result, a run or a fetch.
     mutating func onDataStored(_ item: KeySize) {
-        if tasks[item.key] == nil {
-            tasks[item.key] = WorkerTask(key: item.key, status: .memory, order: nextOrder)
-            nextOrder += 1
-        }
-        tasks[item.key]!.status = .memory
-        tasks[item.key]!.nbytes = item.nbytes
-        tasks[item.key]!.assignment = tasks[item.key]!.assignment
-            ?? TaskAssignment(key: item.key, runID: RunID(0), function: "scatter", arguments: Payload([]))
-        for dependent in tasks[item.key]!.dependents.sorted() { inputArrived(item.key, for: dependent) }
+        guard tasks[item.key] == nil else { return }
+        let task = WorkerTask(key: item.key, status: .memory, order: nextOrder)
+        nextOrder += 1
+        task.nbytes = item.nbytes
+        task.assignment = TaskAssignment(key: item.key, runID: RunID(0), function: "scatter", arguments: Payload([]))
+        tasks[item.key] = task
     }
 
     mutating func onFreeKey(_ key: TaskKey) {
@@ -460,25 +467,47 @@ public struct WorkerState: Sendable {
                 task.assignment = nil
                 return
             case .waiting, .ready, .executing, .error:
-                break
+                // Its own run goes (the scheduler took it back), but local tasks still wait for its result: it
+                // stays as an input with no holder known, fetched once the scheduler assigns them again.
+                stopOwnRun(task)
+                task.status = .missing
+                return
             }
         }
         tasks.removeValue(forKey: key)
         switch task.status {
         case .memory: actions.append(.discard([key]))
-        case .executing:
-            executing.remove(key)
+        case .fetch: toFetch.remove(key)
+        case .executing, .ready, .waiting, .flight, .error, .missing: break
+        }
+        stopOwnRun(task)
+    }
+
+    /// Ends what a task does as a task of its own: a run in the pool is abandoned, its inputs are let go, and
+    /// it keeps no assignment (a `ready` entry left in the run queue is skipped when popped).
+    mutating func stopOwnRun(_ task: WorkerTask) {
+        if task.status == .executing {
+            executing.remove(task.key)
             if let run = task.executingRun {
                 abandoned.insert(run)
-                actions.append(.abandon(key, run))
+                actions.append(.abandon(task.key, run))
             }
-        case .fetch: toFetch.remove(key)
-        case .ready, .waiting, .flight, .error, .missing: break
+            task.executingRun = nil
         }
-        for dependency in task.assignment?.dependencies ?? [] { dropIfUnused(dependency.key, after: key) }
+        let inputs = task.assignment?.dependencies ?? []
+        task.assignment = nil
+        task.waitingOn = []
+        for dependency in inputs { dropIfUnused(dependency.key, after: task.key) }
     }
 
     // MARK: - Starting work
+
+    /// Whether `nbytes` more still fit in a request already carrying `carried` bytes (sizes come from the wire:
+    /// their sum may not fit in 64 bits).
+    func fitsInOneFetch(_ carried: UInt64, _ nbytes: UInt64) -> Bool {
+        let (sum, overflow) = carried.addingReportingOverflow(nbytes)
+        return !overflow && sum <= config.maxFetchBytes
+    }
 
     mutating func startFetches() {
         guard !toFetch.isEmpty, inFlight.count < config.maxFetchesInFlight else { return }
@@ -490,7 +519,7 @@ public struct WorkerState: Sendable {
             // A request carries at most `maxFetchBytes` (one larger key goes alone); the rest waits for the next.
             let candidates = task.holders.filter {
                 !task.tried.contains($0) && inFlight[$0] == nil
-                    && (batchBytes[$0].map { $0 + task.nbytes <= config.maxFetchBytes } ?? true)
+                    && (batchBytes[$0].map { fitsInOneFetch($0, task.nbytes) } ?? true)
             }
             guard !candidates.isEmpty else { continue }
             let peer = candidates.first { batches[$0] != nil } ?? candidates.min()!
@@ -499,7 +528,7 @@ public struct WorkerState: Sendable {
                 peerOrder.append(peer)
             }
             batches[peer, default: []].append(key)
-            batchBytes[peer, default: 0] += task.nbytes
+            batchBytes[peer, default: 0].addSaturating(task.nbytes)
         }
         for peer in peerOrder {
             let keys = batches[peer]!

@@ -149,6 +149,9 @@ struct NannyPolicyTests {
         #expect(policy.decide(.exited(0), uptime: .seconds(1)) == .giveUp(status: 0, reason: "the worker stopped cleanly"))
         #expect(policy.decide(.exited(64), uptime: .seconds(1)) == .giveUp(status: 64, reason: "the worker's flags are wrong"))
         #expect(policy.decide(.exited(3), uptime: .seconds(1)) == .restart(after: .milliseconds(500)))
+        #expect(
+            policy.decide(.exited(77), uptime: .seconds(1))
+                == .giveUp(status: 77, reason: "the scheduler refused the worker's key: restarting would not help"))
         #expect(policy.decide(.overMemory, uptime: .seconds(1)) == .restart(after: .seconds(1)), "a memory kill is a death")
     }
 }

@@ -11,10 +11,18 @@ private let bob = Principal(.client, "bob")
 private let ops = Principal(.admin, "ops")
 private let workerKey = Principal(.worker, "worker")
 
+/// The peer address of worker `name` under security: its endpoint and its peer socket's key.
+private func keyed(_ name: WorkerID) -> PeerAddress { PeerAddress("tcp://\(name.rawValue):9000|" + String(repeating: "a", count: 40)) }
+
+/// A registration under security (a keyed address), with test defaults.
+private func registration(_ name: WorkerID, held: [KeySize] = []) -> WorkerRegistration {
+    .dummy(name: name, address: keyed(name), held: held)
+}
+
 /// Workers w0…w(count-1) registered with the worker key, and clients a (alice), b (bob) and o (ops).
 private func secured(_ count: Int = 2, config: SchedulerConfig = SchedulerConfig()) -> SchedulerHarness {
     var h = SchedulerHarness(config: config)
-    for index in 0..<count { h.fromWorker(WorkerID("w\(index)"), .register(.dummy(name: WorkerID("w\(index)"))), as: workerKey) }
+    for index in 0..<count { h.fromWorker(WorkerID("w\(index)"), .register(registration(WorkerID("w\(index)"))), as: workerKey) }
     h.registerClient("a", as: alice)
     h.registerClient("b", as: bob)
     h.registerClient("o", as: ops)
@@ -112,14 +120,14 @@ struct WorkerClaimDecisionTests {
         h.fromClient("o", .retireWorkers(["w0"]))
         h.fromWorker("w1", .addKeys([KeySize(key: "x", nbytes: 100)]), as: workerKey)
         #expect(h.state.workers["w0"] == nil, "w0 retired; x was copied to w1")
-        let impostor = h.fromWorker("w0", .register(.dummy(name: "w0", held: [KeySize(key: "x", nbytes: 100)])), as: Principal(.worker, "other"))
+        let impostor = h.fromWorker("w0", .register(registration("w0", held: [KeySize(key: "x", nbytes: 100)])), as: Principal(.worker, "other"))
         #expect(impostor == [.toWorker(.worker("w0"), .registered), .toWorker(.worker("w0"), .freeKeys(["x"]))])
         #expect(h.state.tasks["x"]?.holders == ["w1"])
         h.fromWorker("w0", .unregister, as: Principal(.worker, "other"))
-        // The impostor's departure held nothing: the record of what w0 held is gone with its claim; a fresh
-        // registration under the right key claims nothing either.
-        let back = h.fromWorker("w0", .register(.dummy(name: "w0", held: [KeySize(key: "x", nbytes: 100)])), as: workerKey)
-        #expect(back.last == .toWorker(.worker("w0"), .freeKeys(["x"])))
+        // The impostor neither claimed nor cleared the record: the real w0, under its own key, reclaims x.
+        let back = h.fromWorker("w0", .register(registration("w0", held: [KeySize(key: "x", nbytes: 100)])), as: workerKey)
+        #expect(back == [.toWorker(.worker("w0"), .registered)])
+        #expect(h.state.tasks["x"]?.holders.contains("w0") == true)
     }
 
     @Test func aWorkerThatLeftReclaimsItsResultsWhenItComesBack() {
@@ -129,7 +137,7 @@ struct WorkerClaimDecisionTests {
         h.fromClient("o", .retireWorkers(["w0"]))
         let copier = h.state.replicating["x"]!
         h.fromWorker(copier, .addKeys([KeySize(key: "x", nbytes: 100)]), as: workerKey)
-        let back = h.fromWorker("w0", .register(.dummy(name: "w0", held: [KeySize(key: "x", nbytes: 100)])), as: workerKey)
+        let back = h.fromWorker("w0", .register(registration("w0", held: [KeySize(key: "x", nbytes: 100)])), as: workerKey)
         #expect(back == [.toWorker(.worker("w0"), .registered)])
         #expect(h.state.tasks["x"]?.holders == [copier, "w0"])
         #expect(h.state.workers["w0"]?.bytesHeld == 100, "the size is the scheduler's, not the claim's")
@@ -199,7 +207,11 @@ struct LimitDecisionTests {
         let holder = h.state.tasks["x"]!.holders[0]
         let other: WorkerID = holder == "w0" ? "w1" : "w0"
         let actions = h.fromClient("b", .scattered(worker: other, keys: [KeySize(key: "x", nbytes: 5)]))
-        #expect(actions == [.toClient("b", .taskFinished(key: "x", nbytes: 100, holders: [.dummy(holder)]))])
+        #expect(
+            actions == [
+                .toWorker(.worker(other), .freeKeys(["x"])),
+                .toClient("b", .taskFinished(key: "x", nbytes: 100, holders: [keyed(holder)])),
+            ])
         #expect(h.state.tasks["x"]?.holders == [holder])
         let huge = h.fromClient("b", .scattered(worker: other, keys: [KeySize(key: "y", nbytes: .max)]))
         #expect(huge.map(\.ignoringErrorText) == [refused(client: "b", .outOfRange)])
@@ -259,5 +271,29 @@ struct CrashReportDecisionTests {
         h.fromWorker("w0", .taskCrashed(key: "x", runID: RunID(99), signal: 11))
         #expect(h.state.workers["w0"] == nil)
         #expect(h.state.tasks["x"]?.status != .erred, "not the run the scheduler knows: the task is not blamed")
+    }
+}
+
+@Suite("Security decisions: review fixes")
+struct SecurityReviewDecisionTests {
+    @Test func aPeerAddressCarriesAKeyExactlyUnderSecurity() {
+        var h = SchedulerHarness()
+        let key = String(repeating: "a", count: 40)
+        let keyed = WorkerRegistration.dummy(name: "keyed", address: PeerAddress("tcp://127.0.0.1:1|\(key)"))
+        #expect(h.fromWorker("keyed", .register(keyed)).map(\.ignoringErrorText) == [refused(worker: "keyed", .outOfRange)])
+        let bare = WorkerRegistration.dummy(name: "bare")
+        #expect(
+            h.fromWorker("bare", .register(bare), as: workerKey).map(\.ignoringErrorText) == [refused(worker: "bare", .outOfRange)])
+        #expect(h.fromWorker("keyed", .register(keyed), as: workerKey) == [.toWorker(.worker("keyed"), .registered)])
+    }
+
+    @Test func aScatteredCopyOfAnExistingKeyIsDroppedOnItsWorker() {
+        var h = secured()
+        h.submit([.dummy("x")], from: "a")
+        let runner = h.worker(of: "x")!
+        let other: WorkerID = runner == "w0" ? "w1" : "w0"
+        let actions = h.fromClient("b", .scattered(worker: other, keys: [KeySize(key: "x", nbytes: 5)]))
+        #expect(actions == [.toWorker(.worker(other), .freeKeys(["x"]))])
+        #expect(h.state.tasks["x"]?.processingOn == runner)
     }
 }

@@ -386,13 +386,32 @@ struct WorkerStateTests {
         #expect(h.freeKeys(["s"]) == [.discard(["s"])])
     }
 
-    @Test func scatteredDataWakesATaskWaitingForIt() {
+    @Test func aValueAPeerStoredUnderATasksKeyIsNotItsResult() {
+        var h = WorkerHarness()
+        h.dataStored([KeySize(key: "x", nbytes: 64)])
+        #expect(h.computeTask(.dummy("x")) == [.discard(["x"]), .execute(.dummy("x"))], "the planted value is dropped, x runs")
+        #expect(h.state.tasks["x"]?.status == .executing)
+    }
+
+    @Test func putDataIsRefusedToWorkersForKnownKeysAndBeyondTheMemoryLimit() {
+        var h = WorkerHarness()
+        h.computeTask(.dummy("busy"))
+        let item = [KeySize(key: "new", nbytes: 10)]
+        #expect(h.state.refusalOfPut(item, from: Principal(.client, "c"), memoryLimit: 100) == nil)
+        #expect(h.state.refusalOfPut(item, from: nil, memoryLimit: nil) == nil, "without security anyone may")
+        #expect(h.state.refusalOfPut(item, from: Principal(.worker, "w"), memoryLimit: 100)?.code == .forbidden)
+        #expect(h.state.refusalOfPut([KeySize(key: "busy", nbytes: 1)], from: nil, memoryLimit: nil)?.code == .forbidden)
+        let huge = [KeySize(key: "a", nbytes: .max), KeySize(key: "b", nbytes: .max)]
+        #expect(h.state.refusalOfPut(huge, from: nil, memoryLimit: 1 << 30)?.code == .outOfRange, "sums saturate")
+    }
+
+    @Test func storedDataNeverReplacesAFetch() {
         var h = WorkerHarness()
         let t = TaskAssignment.dummy("t", run: 1, deps: [.dummy("s", nbytes: 64, holders: [peerA])])
         #expect(h.computeTask(t) == [.fetch(["s"], from: peerA)])
-        #expect(h.dataStored([KeySize(key: "s", nbytes: 64)]) == [.execute(t)])
-        // The fetch's own answer is then not stored twice.
-        #expect(h.fetched(from: peerA, found: [KeySize(key: "s", nbytes: 64)]) == [])
+        #expect(h.dataStored([KeySize(key: "s", nbytes: 64)]) == [], "a value a peer stores is not what the scheduler named")
+        #expect(h.state.tasks["s"]?.status == .flight)
+        #expect(h.fetched(from: peerA, found: [KeySize(key: "s", nbytes: 64)]) == [.execute(t)])
     }
 }
 

@@ -47,6 +47,16 @@ struct GoldenBytesTests {
         #expect(frames(SchedulerToWorker.freeKeys(["x"])) == [signature, expected])
     }
 
+    @Test("task-crashed")
+    func taskCrashed() {
+        let expected =
+            hex("dd 00 00 00 01  de 00 04") + hex("a2") + ascii("op") + hex("ac") + ascii("task-crashed")
+            + hex("a3") + ascii("key") + hex("a1") + ascii("t")
+            + hex("a3") + ascii("run") + hex("07")
+            + hex("a6") + ascii("signal") + hex("04")
+        #expect(frames(WorkerToScheduler.taskCrashed(key: "t", runID: RunID(7), signal: 4)) == [signature, expected])
+    }
+
     @Test("task-finished with fixint, uint16 and uint32 values")
     func taskFinished() {
         let message = WorkerToScheduler.taskFinished(

@@ -42,6 +42,8 @@ enum Samples {
         .taskFinished(key: "big", runID: RunID(.max), nbytes: .max, duration: Interval(nanoseconds: .max)),
         .taskErred(key: "inc-1", runID: RunID(3), error: sampleError),
         .taskErred(key: "x", runID: RunID(0), error: bareError),
+        .taskCrashed(key: "trap-1", runID: RunID(12), signal: 4),
+        .taskCrashed(key: "t", runID: RunID(.max), signal: .max),
         .missingData(key: "load-0", holder: PeerAddress("tcp://10.0.0.2:5555")),
         .metrics({
             var metrics = WorkerMetrics()
@@ -192,8 +194,8 @@ struct MessageRoundTripTests {
         expectCovers(
             Samples.workerToScheduler,
             [
-                "register", "task-finished", "task-erred", "missing-data", "steal-response", "heartbeat", "worker-metrics",
-                "unregister",
+                "register", "task-finished", "task-erred", "task-crashed", "missing-data", "steal-response", "heartbeat",
+                "worker-metrics", "unregister",
             ])
         expectCovers(Samples.schedulerToWorker, ["registered", "compute-task", "free-keys", "steal-request", "error"])
         expectCovers(

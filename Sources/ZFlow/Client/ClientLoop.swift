@@ -771,7 +771,9 @@ private struct ClientLoopState {
     /// `maximumIdlePeers` are open: a client of thousands of workers holds sockets only to those it works with.
     mutating func closeIdlePeers(now: Instant) {
         guard workers.count > Self.maximumIdlePeers else { return }
-        for (peer, used) in peerLastUsed where now - used >= Self.peerIdleTimeout && pendingReplies[peer]?.isEmpty != false {
+        let idle = peerLastUsed.filter { now - $0.value >= Self.peerIdleTimeout && pendingReplies[$0.key]?.isEmpty != false }
+        // The longest idle first, down to the cap.
+        for (peer, _) in idle.sorted(by: { $0.value < $1.value }).prefix(workers.count - Self.maximumIdlePeers) {
             workers.removeValue(forKey: peer)?.close()
             peerLastUsed.removeValue(forKey: peer)
             pendingReplies.removeValue(forKey: peer)
@@ -803,7 +805,7 @@ private struct ClientLoopState {
         if event == .refusedByServer {
             return "the scheduler at \(address) refused this client's key (\(keys.principal), \(keys.identity.publicKey)): it is not listed, or was revoked, in the scheduler's security directory (this client's: \(directory))"
         }
-        return "the CURVE handshake with the scheduler at \(address) failed: is \(directory)/scheduler.public this scheduler's key?"
+        return "the CURVE handshake with the scheduler at \(address) failed: either it does not use security, or \(directory)/scheduler.public is not its key"
     }
 
     mutating func send(_ request: PeerRequest, to peer: PeerAddress) throws {

@@ -21,10 +21,11 @@ public final class SchedulerServer: @unchecked Sendable {
         public var state = SchedulerConfig()
         /// Largest accepted message frame, in bytes (the scheduler never carries results, only task arguments).
         public var maxMessageSize: Int64 = 256 << 20
-        /// Messages queued for one peer at most, each way. A peer whose queue to it is full (it does not read) is
-        /// cut off: a client is forgotten, a worker treated as dead; one that sends faster than the scheduler
-        /// reads is slowed down by TCP.
-        public var highWaterMark: Int32 = 1000
+        /// Messages queued for one peer at most, each way (each at most `Outbox.maxHeaderBytes`, so at most
+        /// 25 MiB of replies wait for one peer). A peer whose queue to it is full (it does not read) is cut off: a
+        /// client is forgotten, a worker treated as dead. ZFlow's own clients and workers never fill it: their
+        /// I/O threads read whatever arrives. One that sends faster than the scheduler reads is slowed by TCP.
+        public var highWaterMark: Int32 = 100
         /// With a security directory, the socket is a CURVE server that lets in only the keys listed there, and
         /// roles come from the keys; without, anyone who reaches the port is a client that may do everything.
         public var security: SecurityDirectory?

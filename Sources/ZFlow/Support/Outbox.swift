@@ -9,8 +9,9 @@ import ZFlowZMQ
 final class Outbox {
     /// Operations per message at most.
     static let maxOperations = 4096
-    /// Header bytes per message at most (a single larger operation still goes alone).
-    static let maxHeaderBytes = 1 << 20
+    /// Header bytes per message at most (a single larger operation still goes alone): with the high-water mark,
+    /// what bounds the memory queued for a peer that does not read.
+    static let maxHeaderBytes = 256 << 10
 
     /// Writers by routing id in text form (`RoutingIdentity`); bytes are made once per message at flush.
     private var writers: [String: OperationWriter] = [:]

@@ -106,7 +106,7 @@ struct ResultStore {
             guard memoryBytes > target else { break }
             guard resident.payload.count > 0 else { continue }
             do {
-                if nextFile == 0 { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+                if nextFile == 0 { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) }
                 nextFile += 1
                 let file = directory.appendingPathComponent("result-\(nextFile)")
                 try resident.payload.bytes.write(to: file)

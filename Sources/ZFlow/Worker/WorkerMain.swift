@@ -168,7 +168,8 @@ public struct WorkerMain: ParsableCommand {
             exitWithStdin: exitWithStdin, stop: node.stop, wait: node.waitUntilStopped)
         if let refusal = node.refusal {
             FileHandle.standardError.write(Data("zflow-worker: the scheduler refused this worker: \(refusal.message)\n".utf8))
-            throw ExitCode(3)
+            // A refused key stays refused (77, and a nanny gives up); a name or version refusal may pass (3).
+            throw ExitCode(refusal.code == .forbidden ? 77 : 3)
         }
     }
 }

@@ -453,7 +453,10 @@ private struct WorkerLoop {
             let routing = RoutingIdentity.text(routingBytes)
             // Under security the ZAP handler named every peer it let in; without, anyone may ask.
             let principal = keys == nil ? nil : peers.lastUserID.flatMap(Principal.init(userID:))
-            if keys != nil && principal == nil { continue }
+            if keys != nil && principal == nil {
+                logger.error("dropped a peer message from '\(routing)' without a principal")
+                continue
+            }
             let results: [Result<PeerRequest, WireError>]
             do {
                 results = try decoder.decode(PeerRequest.self, frames: Array(frames.dropFirst()))

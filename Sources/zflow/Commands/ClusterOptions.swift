@@ -31,10 +31,12 @@ struct ClusterOptions: ParsableArguments {
     ///   identity when the directory holds one (unless `--identity` names another).
     func connect(asAdmin: Bool = false) async throws -> Client {
         var security = securityOptions.directory
-        if asAdmin, let directory = security, directory.identity == nil,
-            let (principal, _) = try? directory.identityKeys(for: .client, prefersAdmin: true)
-        {
-            security = SecurityDirectory(directory.path, identity: principal.name)
+        if asAdmin, let directory = security, directory.identity == nil {
+            do {
+                security = SecurityDirectory(directory.path, identity: try directory.identityKeys(for: .client, prefersAdmin: true).0.name)
+            } catch {
+                fail("zflow: \(error)", status: .unreachable)
+            }
         }
         do {
             return try await Client.connect(
