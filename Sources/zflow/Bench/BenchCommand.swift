@@ -30,12 +30,19 @@ struct BenchCommand: AsyncParsableCommand {
     @Argument(help: "Workloads to run (default: all): \(Workload.allCases.map(\.rawValue).joined(separator: ", ")).")
     var workloads: [Workload] = Workload.allCases
 
+    @Flag(help: "Run throughput, latency and transfer twice, plaintext then with CURVE on every socket (keys made for the run), with each pair's ratio.")
+    var security = false
+
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1") }
     }
 
     func run() async throws {
+        if security {
+            try await compareSecurity()
+            return
+        }
         let bench = Benchmarks(runs: runs)
         for workload in workloads {
             let results: [BenchResult]
@@ -58,6 +65,32 @@ struct BenchCommand: AsyncParsableCommand {
             case .core: results = [bench.schedulerCore(tasks: 100_000)]
             }
             for result in results {
+                print(json ? result.jsonLine : result.humanLine)
+                fflush(nil)
+            }
+        }
+    }
+
+    /// Each of throughput, latency and transfer plaintext and then with CURVE, in the same run, with the ratio.
+    func compareSecurity() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zflow-bench-keys-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let plain = Benchmarks(runs: runs)
+        var secured = Benchmarks(runs: runs)
+        secured.security = try SecurityDirectory.create(at: directory)
+        let workloads: [@Sendable (Benchmarks) async throws -> BenchResult] = [
+            { try await $0.throughput(tasks: tasks, workers: 1) },
+            { try await $0.latency() },
+            { try await $0.transfer(megabytes: 64) },
+            { try await $0.transfer(megabytes: 512) },
+        ]
+        for measure in workloads {
+            let before = try await measure(plain)
+            var curve = try await measure(secured)
+            curve.name += "-curve"
+            curve.detail += ", CURVE on every socket"
+            curve.extra["ratio_to_plaintext"] = curve.median / before.median
+            for result in [before, curve] {
                 print(json ? result.jsonLine : result.humanLine)
                 fflush(nil)
             }

@@ -6,10 +6,12 @@ import ZFlowZMQ
 /// The workloads of `zflow bench`, each on its own local cluster of real processes.
 struct Benchmarks {
     let runs: Int
+    /// A security directory: every cluster then runs with CURVE on every socket.
+    var security: SecurityDirectory? = nil
 
     private func cluster(workers: Int) async throws -> (LocalCluster, Client) {
-        let cluster = try LocalCluster(workers: workers, threads: 1, mode: .processes)
-        let client = try await Client.connect(cluster.address)
+        let cluster = try LocalCluster(workers: workers, threads: 1, mode: .processes, security: security)
+        let client = try await Client.connect(cluster.address, security: security)
         let deadline = ContinuousClock.now + .seconds(20)
         while try await client.schedulerInfo().workers.count < workers {
             guard ContinuousClock.now < deadline else { throw ClientError.timedOut(seconds: 20) }
