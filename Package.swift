@@ -38,7 +38,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Collections", package: "swift-collections"),
             ]),
-        .target(name: "ZFlowTestKit", dependencies: ["ZFlowCore", "ZFlowScheduling"]),
+        .target(name: "ZFlowTestKit", dependencies: ["ZFlowCore", "ZFlowScheduling", "ZFlowWire", "ZFlowZMQ"]),
         .executableTarget(
             name: "zflow-scheduler",
             dependencies: ["ZFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -53,6 +53,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(name: "zflow-fuzz", dependencies: ["ZFlowWire", "ZFlowCore"]),
+        .executableTarget(name: "zflow-extreme", dependencies: ["ZFlow", "ZFlowCore", "ZFlowTestKit", "ZFlowZMQ"]),
         .executableTarget(name: "wordcount", dependencies: ["ZFlow"], path: "examples/wordcount", exclude: ["corpus"]),
         .executableTarget(name: "quickstart", dependencies: ["ZFlow"], path: "examples/quickstart"),
         .executableTarget(name: "custom-worker", dependencies: ["ZFlow"], path: "examples/custom-worker"),
