@@ -24,7 +24,7 @@ public final class Client: @unchecked Sendable {
     private let tag: String
     private let counter = KeyCounter()
 
-    private init(address: String, keys: ClientKeys?, logger: Logger) {
+    private init(address: String, keys: IdentityKeys?, logger: Logger) {
         self.address = address
         let identity = "client:\(UUID().uuidString)"
         tag = KeyCounter.base62(UInt64.random(in: 0..<56_800_235_584), width: 6)
@@ -43,9 +43,9 @@ public final class Client: @unchecked Sendable {
         _ address: String, security: SecurityDirectory? = nil, timeout: Duration = .seconds(10),
         logger: Logger = Logger(label: "zflow.client")
     ) async throws -> Client {
-        let keys: ClientKeys?
+        let keys: IdentityKeys?
         do {
-            keys = try security.map { try ClientKeys(directory: $0) }
+            keys = try security.map { try IdentityKeys(directory: $0, role: .client) }
         } catch {
             throw ClientError.security("security directory \(security?.path ?? ""): \(error)")
         }

@@ -153,12 +153,12 @@ final class ClientLoop: @unchecked Sendable {
     let table: KeyTable
     private let address: String
     private let identity: String
-    private let keys: ClientKeys?
+    private let keys: IdentityKeys?
     private let logger: Logger
     private let started = DispatchSemaphore(value: 0)
     private var startError: Error?
 
-    init(address: String, identity: String, keys: ClientKeys?, table: KeyTable, logger: Logger) {
+    init(address: String, identity: String, keys: IdentityKeys?, table: KeyTable, logger: Logger) {
         self.address = address
         self.identity = identity
         self.keys = keys
@@ -290,7 +290,7 @@ private struct ClientLoopState {
     /// This client's routing id, set on its sockets to workers too, so that they can push results to it.
     let identity: String
     /// This client's keys under security; nil without.
-    let keys: ClientKeys?
+    let keys: IdentityKeys?
     let table: KeyTable
     let refusals: RefusalLog
     let logger: Logger
@@ -340,7 +340,7 @@ private struct ClientLoopState {
 
     init(
         context: ZMQContext, scheduler: ZMQSocket, monitor: ZMQSocket, address: String, identity: String,
-        keys: ClientKeys?, table: KeyTable, refusals: RefusalLog, logger: Logger
+        keys: IdentityKeys?, table: KeyTable, refusals: RefusalLog, logger: Logger
     ) {
         self.context = context
         self.refusals = refusals

@@ -83,15 +83,17 @@ public final class WorkerNode: @unchecked Sendable {
         return try thread.start(
             setUp: {
                 let context = ZMQContext()
-                let keys = try options.security.map { try PeerKeys(directory: $0) }
+                let keys = try options.security.map { try IdentityKeys(directory: $0, role: .worker) }
+                // The peer socket's own key pair, made anew at each start; its public key travels with the address.
+                let peerServer = try options.security.map { _ in try CurveKeyPair.generate() }
                 let gatekeeper = try options.security.map { try Gatekeeper(context: context, directory: $0, logger: logger) }
                 let peers = try ZMQSocket(context, .router)
                 try peers.configureForZFlow(maxMessageSize: options.maxMessageSize, highWaterMark: options.peerHighWaterMark)
                 try peers.setOption(ZMQ_ROUTER_MANDATORY, 1)
-                if let keys { try peers.makeCurveServer(secretKey: keys.peerServer.secretKey, domain: "zflow-peer") }
+                if let peerServer { try peers.makeCurveServer(secretKey: peerServer.secretKey, domain: "zflow-peer") }
                 let bound = try peers.bind("tcp://\(options.host):*")
                 guard let port = bound.split(separator: ":").last else { throw ZMQError(function: "zmq_bind", errno: EINVAL) }
-                let address = PeerEndpoint(endpoint: "tcp://\(options.host):\(port)", serverKey: keys?.peerServer.publicKey).address
+                let address = PeerEndpoint(endpoint: "tcp://\(options.host):\(port)", serverKey: peerServer?.publicKey).address
                 let scheduler = try ZMQSocket(context, .dealer)
                 try scheduler.configureForZFlow()
                 if let keys { try scheduler.makeCurveClient(serverKey: keys.scheduler, keys: keys.identity) }
@@ -128,7 +130,7 @@ private struct WorkerLoop {
     let peers: ZMQSocket
     let address: PeerAddress
     /// This worker's keys under security; nil without.
-    let keys: PeerKeys?
+    let keys: IdentityKeys?
     let options: WorkerNode.Options
     let functions: FunctionRegistry
     let control: Mailbox<Void>
@@ -174,7 +176,7 @@ private struct WorkerLoop {
 
     init(
         context: ZMQContext, scheduler: ZMQSocket, monitor: ZMQSocket, peers: ZMQSocket, address: PeerAddress,
-        keys: PeerKeys?, crashes: CrashReporter, options: WorkerNode.Options, functions: FunctionRegistry,
+        keys: IdentityKeys?, crashes: CrashReporter, options: WorkerNode.Options, functions: FunctionRegistry,
         control: Mailbox<Void>, logger: Logger
     ) {
         self.crashes = crashes

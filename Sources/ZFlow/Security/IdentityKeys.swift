@@ -2,40 +2,21 @@ import Foundation
 import ZFlowCore
 import ZFlowZMQ
 
-/// The keys a worker uses under security: its identity (towards the scheduler and other workers' peer
-/// sockets), the scheduler's public key, and a key pair of its own peer socket, made anew at each start.
-struct PeerKeys: Sendable {
-    /// Who this worker is, as its identity key says.
+/// The keys a client or worker connects with under security: its identity (towards the scheduler and workers'
+/// peer sockets) and the scheduler's public key.
+struct IdentityKeys: Sendable {
+    /// Who it is, as its key says.
     let principal: Principal
-    /// The identity key pair this worker connects with.
-    let identity: CurveKeyPair
-    /// The scheduler's public key.
-    let scheduler: String
-    /// The peer socket's key pair; its public key travels with the peer address.
-    let peerServer: CurveKeyPair
-
-    /// Reads a worker identity and the scheduler's key from `directory`, and makes a peer key pair.
-    init(directory: SecurityDirectory) throws {
-        (principal, identity) = try directory.identityKeys(for: .worker)
-        scheduler = try directory.schedulerPublicKey()
-        peerServer = try CurveKeyPair.generate()
-    }
-}
-
-/// The keys a client uses under security: its identity and the scheduler's public key.
-struct ClientKeys: Sendable {
-    /// Who this client is, as its key says.
-    let principal: Principal
-    /// The identity key pair it connects with, to the scheduler and to workers.
+    /// The identity key pair it connects with.
     let identity: CurveKeyPair
     /// The scheduler's public key.
     let scheduler: String
     /// The directory they came from, named in errors.
     let directory: SecurityDirectory
 
-    /// Reads a client (or admin) identity and the scheduler's key from `directory`.
-    init(directory: SecurityDirectory) throws {
-        (principal, identity) = try directory.identityKeys(for: .client)
+    /// Reads an identity of `role` (for a client, an admin one too) and the scheduler's key from `directory`.
+    init(directory: SecurityDirectory, role: Role) throws {
+        (principal, identity) = try directory.identityKeys(for: role)
         scheduler = try directory.schedulerPublicKey()
         self.directory = directory
     }
