@@ -36,11 +36,13 @@ static void restore(int sig) {
 }
 
 static void on_fatal_signal(int sig, siginfo_t *info, void *context) {
-    (void)info;
     (void)context;
     int saved_errno = errno;
+    // A fault the kernel raised (si_code > 0), or an abort, is a crash of the code that ran; a signal another
+    // process sent (kill: si_code <= 0) is not reported, and takes its default course.
+    int crashed = sig == SIGABRT || (info != NULL && info->si_code > 0);
     pthread_t self = pthread_self();
-    for (int index = 0; index < ZFLOW_CRASH_SLOTS; index++) {
+    for (int index = 0; crashed && index < ZFLOW_CRASH_SLOTS; index++) {
         if (atomic_load(&slots[index].used) != 1 || !pthread_equal(slots[index].thread, self)) continue;
         zflow_crash_record record = {index, sig, atomic_load(&slots[index].run)};
         if (write(slots[index].report_fd, &record, sizeof record) == (ssize_t)sizeof record) {
@@ -52,8 +54,8 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *context) {
     restore(sig);
     errno = saved_errno;
     // A fault returns to the faulting instruction, which faults again under the restored handler; a signal
-    // sent (abort) is sent again.
-    if (sig == SIGABRT) raise(sig);
+    // that was sent (abort, kill) is sent again.
+    if (info == NULL || info->si_code <= 0) raise(sig);
 }
 
 void zflow_crash_install(void) {

@@ -18,13 +18,16 @@ public struct WorkerRegistration: Hashable, Sendable {
     public var dataDirectory: String?
     /// Abstract resources it offers (`--resources`).
     public var resources: Resources
+    /// Its functions that act on its machine (run commands): only admins may submit them.
+    public var adminFunctions: [String]
 
     /// Describes a worker.
     public init(
         name: WorkerID, nthreads: Int, functions: [String], address: PeerAddress,
         heartbeatInterval: Interval, version: Int = ProtocolVersion.current, held: [KeySize] = [],
-        dataDirectory: String? = nil, resources: Resources = [:]
+        dataDirectory: String? = nil, resources: Resources = [:], adminFunctions: [String] = []
     ) {
+        self.adminFunctions = adminFunctions
         self.name = name
         self.nthreads = nthreads
         self.functions = functions

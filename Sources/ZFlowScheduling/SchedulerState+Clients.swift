@@ -71,8 +71,10 @@ extension SchedulerState {
     }
 
     mutating func onSubmit(_ client: ClientID, _ specs: [TaskSpec]) {
+        // A function that acts on workers' machines, named by the spec or by the existing task it would run
+        // again (a released one is recomputed), needs an admin.
         if clients[client]!.principal.role != .admin,
-            let privileged = specs.first(where: { config.adminFunctions.contains($0.function) })
+            let privileged = specs.first(where: { isAdminFunction($0.function) || isAdminFunction(tasks[$0.key]?.spec.function) })
         {
             // All or nothing: a graph with one refused task would leave its dependents waiting on it.
             for spec in specs {
@@ -112,6 +114,12 @@ extension SchedulerState {
                 break
             }
         }
+    }
+
+    /// Whether only admins may submit `function`: configured so, or declared so by a worker.
+    func isAdminFunction(_ function: String?) -> Bool {
+        guard let function else { return false }
+        return config.adminFunctions.contains(function) || declaredAdminFunctions.contains(function)
     }
 
     /// Positions of a submitted graph in depth-first order: each task right after the inputs it needs from the

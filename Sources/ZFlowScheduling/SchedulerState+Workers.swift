@@ -105,20 +105,23 @@ extension SchedulerState {
             id: registration.name, routing: routing, principal: principal, address: registration.address,
             nthreads: registration.nthreads, functions: Set(registration.functions),
             heartbeatInterval: max(registration.heartbeatInterval, config.minimumHeartbeatInterval), lastSeen: now)
+        for function in registration.adminFunctions where declaredAdminFunctions.count < config.maxWorkers {
+            declaredAdminFunctions.insert(function)
+        }
         workers[registration.name]!.dataDirectory = registration.dataDirectory
         workers[registration.name]!.resources = registration.resources
         workerByRouting[routing] = registration.name
         actions.append(.toWorker(routing, .registered))
         // A worker may claim again only what it held under this name and key when it left; a worker of another
         // key under the same name neither claims nor clears that record.
-        var claimable: Set<TaskKey> = []
+        var claimable: [TaskKey: UInt64] = [:]
         if let former = formerHoldings[registration.name], former.principal == principal {
-            claimable = former.keys
+            claimable = former.tasks
             formerHoldings.removeValue(forKey: registration.name)
         }
         var unknown: [TaskKey] = []
         for held in registration.held {
-            if claimable.contains(held.key), tasks[held.key]?.status == .memory,
+            if let order = claimable[held.key], let task = tasks[held.key], task.order == order, task.status == .memory,
                 !tasks[held.key]!.holders.contains(registration.name)
             {
                 tasks[held.key]!.holders.append(registration.name)
@@ -283,7 +286,11 @@ extension SchedulerState {
         workers.removeValue(forKey: id)
         workerByRouting.removeValue(forKey: worker.routing)
         if formerHoldings.count >= config.maxWorkers { formerHoldings.removeAll() }
-        if !worker.held.isEmpty { formerHoldings[id] = (worker.principal, worker.held) }
+        if !worker.held.isEmpty {
+            formerHoldings[id] = (
+                worker.principal, Dictionary(uniqueKeysWithValues: worker.held.compactMap { key in tasks[key].map { (key, $0.order) } })
+            )
+        }
         retiring.remove(id)
         for (key, receiver) in replicating where receiver == id { replicating.removeValue(forKey: key) }
         // The worker leaves every holder list before any result is lost: a recomputation readied while some
@@ -327,11 +334,22 @@ extension SchedulerState {
         }
     }
 
+    /// Remembers an expired connection, to tell a revival from a restart. Bounded: past twice `config.maxWorkers`
+    /// connections (or revivals) the memory starts afresh, so that workers coming and going without end cannot
+    /// grow it; the `KilledWorker` count of a task whose workers were then in doubt may be off by those.
+    mutating func noteExpired(_ routing: RoutingID) {
+        if expiredRoutings.count >= 2 * config.maxWorkers || revivals.count >= 2 * config.maxWorkers {
+            expiredRoutings.removeAll()
+            revivals.removeAll()
+        }
+        expiredRoutings.insert(routing)
+    }
+
     /// A peer that does not read what it is sent: a worker is treated as dead (its tasks go elsewhere), a client
     /// as gone (its futures are released).
     mutating func onUnreachable(_ routing: RoutingID) {
         if let worker = workerByRouting[routing] {
-            expiredRoutings.insert(routing)
+            noteExpired(routing)
             removeWorker(worker, died: true)
         } else {
             removeClient(ClientID(routing.rawValue))
@@ -343,7 +361,7 @@ extension SchedulerState {
             now - worker.lastSeen > worker.heartbeatInterval * config.heartbeatLiveness
         }
         for worker in expired.sorted(by: { $0.id < $1.id }) {
-            expiredRoutings.insert(worker.routing)
+            noteExpired(worker.routing)
             removeWorker(worker.id, died: true)
         }
         let gone = clients.filter { now - $0.value.lastSeen > config.clientTimeout }.keys.sorted()

@@ -192,9 +192,15 @@ public struct SchedulerState: Sendable {
     public internal(set) var revivals: [RoutingID: Int] = [:]
     /// Connections of workers that expired, to tell a revival (same connection registering again) from a restart.
     var expiredRoutings: Set<RoutingID> = []
-    /// Results each departed worker held when it left, by name, so that a worker coming back may claim them
-    /// again (`register.held`) and nothing else. Bounded: cleared once it names more than `config.maxWorkers`.
-    var formerHoldings: [WorkerID: (principal: Principal, keys: Set<TaskKey>)] = [:]
+    /// Results each departed worker held when it left, by name, with the task each belonged to (its `order`: a key
+    /// submitted anew is another task), so that a worker coming back may claim them again (`register.held`) while
+    /// they still stand for that task, and nothing else. Bounded: cleared once it names more than
+    /// `config.maxWorkers`.
+    var formerHoldings: [WorkerID: (principal: Principal, tasks: [TaskKey: UInt64])] = [:]
+    /// Functions some worker declared as admin functions (they act on its machine), besides
+    /// `config.adminFunctions`: only admins may submit them. Bounded: names beyond `config.maxWorkers` are not
+    /// added (such a function then runs for admins only if configured).
+    public internal(set) var declaredAdminFunctions: Set<String> = []
     /// Copies asked for by retirement and not yet reported by `add-keys`: key → the worker asked to fetch it.
     public internal(set) var replicating: [TaskKey: WorkerID] = [:]
     /// Running totals.

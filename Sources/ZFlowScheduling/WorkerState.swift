@@ -188,13 +188,20 @@ public struct WorkerState: Sendable {
 
     // MARK: - Handlers
 
+    /// Whether `task` holds a value a peer stored (`put-data`) that the scheduler does not count as this
+    /// worker's: it names the holders of a key it knows, and this worker is not among `holders`.
+    func isUnconfirmedPut(_ task: WorkerTask, named holders: [PeerAddress]) -> Bool {
+        task.status == .memory && task.assignment?.function == "scatter" && task.assignment?.runID == RunID(0)
+            && !holders.contains(config.address)
+    }
+
     mutating func onComputeTask(_ assignment: TaskAssignment) {
         let key = assignment.key
         let task: WorkerTask
         if let existing = tasks[key] {
             task = existing
             switch existing.status {
-            case .memory where existing.assignment?.function == "scatter" && assignment.function != "scatter":
+            case .memory where isUnconfirmedPut(existing, named: []) && assignment.function != "scatter":
                 // A value a peer stored (`put-data`) under the key of a task assigned here is no result of that
                 // task: it is dropped and the task runs, so no client can plant another's result.
                 actions.append(.discard([key]))
@@ -224,6 +231,14 @@ public struct WorkerState: Sendable {
             let input: WorkerTask
             if let known = tasks[dependency] {
                 input = known
+                if isUnconfirmedPut(input, named: location.holders) {
+                    // A value a peer stored here that the scheduler does not count as this worker's copy is not
+                    // the input it names: dropped, and the input is fetched from the holders named.
+                    actions.append(.discard([dependency]))
+                    input.assignment = nil
+                    input.nbytes = location.nbytes
+                    input.status = .missing
+                }
                 if input.status == .missing || input.status == .fetch {
                     input.holders = location.holders
                     input.tried = []
@@ -404,6 +419,11 @@ public struct WorkerState: Sendable {
             let key = location.key
             if let task = tasks[key] {
                 tasks[key]!.keptUntilFreed = true
+                if isUnconfirmedPut(task, named: location.holders) {
+                    actions.append(.discard([key]))
+                    task.assignment = nil
+                    task.status = .missing
+                }
                 if task.status == .memory {
                     present.append(KeySize(key: key, nbytes: task.nbytes))
                 } else if task.status == .missing || task.status == .fetch {

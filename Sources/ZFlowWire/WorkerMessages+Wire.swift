@@ -23,6 +23,10 @@ extension WorkerToScheduler: WireMessage {
                 w.key("resources"); w.resources(r.resources)
                 count += 1
             }
+            if !r.adminFunctions.isEmpty {
+                w.key("admin_functions"); w.strings(r.adminFunctions) { $0 }
+                count += 1
+            }
             return count
         case .taskFinished(let key, let runID, let nbytes, let duration):
             w.key("key"); h.write(key.rawValue)
@@ -71,7 +75,8 @@ extension WorkerToScheduler: WireMessage {
                     heartbeatInterval: .milliseconds(try r.uint("heartbeat_ms")), version: try r.int("version"),
                     held: try r.keySizes("held"),
                     dataDirectory: r.optional("data_dir") == nil ? nil : try r.string("data_dir"),
-                    resources: try r.resources("resources")))
+                    resources: try r.resources("resources"),
+                    adminFunctions: r.optional("admin_functions") == nil ? [] : try r.strings("admin_functions")))
         case "task-finished":
             return .taskFinished(
                 key: TaskKey(try r.string("key")), runID: RunID(try r.uint("run")), nbytes: try r.uint("nbytes"),

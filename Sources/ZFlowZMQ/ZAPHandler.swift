@@ -11,6 +11,14 @@ public struct ZAPRequest: Hashable, Sendable {
     public var mechanism: String
     /// The client's public key in Z85, for CURVE.
     public var clientKey: String?
+
+    /// Describes a request.
+    public init(domain: String, address: String, mechanism: String, clientKey: String?) {
+        self.domain = domain
+        self.address = address
+        self.mechanism = mechanism
+        self.clientKey = clientKey
+    }
 }
 
 /// What a ZAP handler answers.

@@ -296,4 +296,48 @@ struct SecurityReviewDecisionTests {
         #expect(actions == [.toWorker(.worker(other), .freeKeys(["x"]))])
         #expect(h.state.tasks["x"]?.processingOn == runner)
     }
+
+    @Test func functionsAWorkerDeclaresAdminOnlyAreRefusedToClients() {
+        var h = secured()
+        var registration = registration("w9")
+        registration.functions = ["deploy"]
+        registration.adminFunctions = ["deploy"]
+        h.fromWorker("w9", .register(registration), as: workerKey)
+        let actions = h.submit([.dummy("d", function: "deploy")], from: "a")
+        guard case .toClient("a", .taskErred("d", let error))? = actions.first else {
+            Issue.record("expected a refusal, got \(actions)")
+            return
+        }
+        #expect(error.typeName == "NotAllowed")
+        h.submit([.dummy("d", function: "deploy")], from: "o")
+        #expect(h.state.tasks["d"] != nil, "an admin may")
+    }
+
+    @Test func aClientCannotRunAnAdminsCommandAgainByItsKey() {
+        var h = secured()
+        h.submit([.dummy("ls", function: "shell")], from: "o")
+        let actions = h.submit([.dummy("ls", function: "inc")], from: "a")
+        guard case .toClient("a", .taskErred("ls", let error))? = actions.first else {
+            Issue.record("expected a refusal, got \(actions)")
+            return
+        }
+        #expect(error.typeName == "NotAllowed")
+        #expect(!(h.state.tasks["ls"]?.wantedBy.contains("a") ?? false))
+    }
+
+    @Test func aReturningWorkerDoesNotReclaimAKeyComputedAgain() {
+        var h = secured(3)
+        h.submit([.dummy("x")], from: "a")
+        h.finish("x", nbytes: 100)
+        h.fromClient("o", .retireWorkers(["w0"]))
+        let copier = h.state.replicating["x"]!
+        h.fromWorker(copier, .addKeys([KeySize(key: "x", nbytes: 100)]))
+        // x is released and submitted anew under the same key: another computation.
+        h.fromClient("a", .release(["x"]))
+        h.submit([.dummy("x")], from: "a")
+        h.finish("x", nbytes: 100)
+        let back = h.fromWorker("w0", .register(registration("w0", held: [KeySize(key: "x", nbytes: 100)])), as: workerKey)
+        #expect(back.last == .toWorker(.worker("w0"), .freeKeys(["x"])), "its copy is of the old computation")
+        #expect(h.state.tasks["x"]?.holders.contains("w0") == false)
+    }
 }

@@ -374,11 +374,19 @@ struct WorkerStateTests {
 
     // MARK: - Scatter
 
+    /// A worker whose peer address is `self`.
+    func selfAddressed() -> WorkerHarness {
+        var config = WorkerConfig(nthreads: 1)
+        config.address = PeerAddress("tcp://self:9000")
+        return WorkerHarness(config: config)
+    }
+
     @Test func scatteredDataIsHeldAndUsedWithoutAFetch() {
-        var h = WorkerHarness()
+        var h = selfAddressed()
         #expect(h.dataStored([KeySize(key: "s", nbytes: 64)]) == [])
         #expect(h.state.held == [KeySize(key: "s", nbytes: 64)])
-        let t = TaskAssignment.dummy("t", run: 1, deps: [.dummy("s", nbytes: 64, holders: [peerA])])
+        // The scheduler names this worker as a holder of s: the client reported the scatter here.
+        let t = TaskAssignment.dummy("t", run: 1, deps: [.dummy("s", nbytes: 64, holders: [peerA, h.state.config.address])])
         #expect(h.computeTask(t) == [.execute(t)])
         #expect(h.executed("t", run: 1, success()) == [.storeResult("t", RunID(1)), finishedMessage("t")])
         // The scheduler tracks scattered keys: they stay until freed.
@@ -391,6 +399,18 @@ struct WorkerStateTests {
         h.dataStored([KeySize(key: "x", nbytes: 64)])
         #expect(h.computeTask(.dummy("x")) == [.discard(["x"]), .execute(.dummy("x"))], "the planted value is dropped, x runs")
         #expect(h.state.tasks["x"]?.status == .executing)
+    }
+
+    @Test func aStoredValueTheSchedulerDoesNotNameIsNotTheInputItNames() {
+        var h = selfAddressed()
+        h.dataStored([KeySize(key: "s", nbytes: 64)])
+        let t = TaskAssignment.dummy("t", run: 1, deps: [.dummy("s", nbytes: 64, holders: [peerA])])
+        #expect(h.computeTask(t) == [.discard(["s"]), .fetch(["s"], from: peerA)], "the real s is fetched from its holder")
+        var replica = selfAddressed()
+        replica.dataStored([KeySize(key: "r", nbytes: 8)])
+        #expect(
+            replica.handle(.acquireReplicas([.dummy("r", nbytes: 8, holders: [peerB])], now: replica.now))
+                == [.discard(["r"]), .fetch(["r"], from: peerB)], "nor is it the copy a retirement asks for")
     }
 
     @Test func putDataIsRefusedToWorkersForKnownKeysAndBeyondTheMemoryLimit() {

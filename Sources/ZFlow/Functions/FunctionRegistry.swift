@@ -19,6 +19,10 @@ public struct FunctionRegistry: Sendable {
     /// The names, sorted.
     public var names: [String] { functions.keys.sorted() }
 
+    /// The names of the functions that act on the machine (`FunctionAccess.shell`), sorted: the worker declares
+    /// them so that only admins may submit them.
+    public var adminNames: [String] { functions.values.filter { $0.access == .shell }.map(\.name).sorted() }
+
     /// The function called `name`.
     public subscript(name: String) -> AnyTaskFunction? { functions[name] }
 }

@@ -12,7 +12,7 @@ final class Gatekeeper: @unchecked Sendable {
     ///
     /// - Throws: `SecurityError` when the directory's keys cannot be read now, `ZMQError` when binding fails.
     init(context: ZMQContext, directory: SecurityDirectory, logger: Logger) throws {
-        let cache = try AccessListCache(directory: directory)
+        let cache = try AccessListCache(directory: directory, logger: logger)
         handler = try ZAPHandler(context: context) { request in
             let decision = cache.current(logger: logger).decide(request)
             if case .deny(let reason) = decision { cache.logRefusal(request, reason: reason, logger: logger) }
@@ -31,10 +31,15 @@ private final class AccessListCache: @unchecked Sendable {
     var stamps: [Date?]
     var refusals = LogRateLimit()
 
-    init(directory: SecurityDirectory) throws(SecurityError) {
+    init(directory: SecurityDirectory, logger: Logger) throws(SecurityError) {
         self.directory = directory
         stamps = directory.folderStamps()
-        list = try directory.accessList()
+        let (list, problems) = directory.accessList()
+        for problem in problems { logger.error("security: \(problem)") }
+        guard !list.principals.isEmpty else {
+            throw SecurityError("\(directory.path) lists no usable public key in workers/, clients/ or admins/")
+        }
+        self.list = list
     }
 
     /// The list, read again when a role folder changed since the last read; a list that cannot be read keeps
@@ -43,12 +48,10 @@ private final class AccessListCache: @unchecked Sendable {
         let now = directory.folderStamps()
         guard now != stamps else { return list }
         stamps = now
-        do {
-            list = try directory.accessList()
-            logger.info("security: re-read \(directory.path): \(list.principals.count) keys accepted")
-        } catch {
-            logger.error("security: keeping the previous key list: \(error)")
-        }
+        let problems: [String]
+        (list, problems) = directory.accessList()
+        for problem in problems { logger.error("security: \(problem)") }
+        logger.info("security: re-read \(directory.path): \(list.principals.count) keys accepted")
         return list
     }
 

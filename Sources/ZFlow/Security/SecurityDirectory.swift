@@ -71,7 +71,7 @@ public struct SecurityDirectory: Hashable, Sendable, CustomStringConvertible {
     /// - Throws: `SecurityError` for a name that is not a plain file name, one that exists, or a write failure.
     public func add(_ role: Role, name: String) throws(SecurityError) {
         guard Self.isIdentityName(name) else {
-            throw SecurityError("identity names are letters, digits, '.', '-' and '_' (at most 64), got '\(name)'")
+            throw SecurityError("identity names are letters, digits, '.', '-' and '_' (at most 64, not 'local'), got '\(name)'")
         }
         let base = file("\(role.folder)/\(name)")
         guard !FileManager.default.fileExists(atPath: base + ".public"),
@@ -85,9 +85,10 @@ public struct SecurityDirectory: Hashable, Sendable, CustomStringConvertible {
         try writePair(try Self.generate(), base: base)
     }
 
-    /// Whether `name` may name a key file: 1 to 64 of letters, digits, `.`, `-`, `_`, not starting with `.`.
+    /// Whether `name` may name a key file: 1 to 64 of letters, digits, `.`, `-`, `_`, not starting with `.`, and
+    /// not `local` (the name of every principal of a cluster without security).
     static func isIdentityName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 64 && !name.hasPrefix(".")
+        !name.isEmpty && name.utf8.count <= 64 && !name.hasPrefix(".") && name != Principal.localAdmin.name
             && name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
     }
 
@@ -147,20 +148,31 @@ public struct SecurityDirectory: Hashable, Sendable, CustomStringConvertible {
             "no \(role) identity in \(path): expected a .secret file in \(file(role.folder)) (zflow keygen \(path) --add \(role) NAME)")
     }
 
-    /// Every accepted public key with the principal it stands for, read from the role folders now.
-    ///
-    /// - Throws: `SecurityError` when a folder cannot be read or a key file is not a key.
-    public func accessList() throws(SecurityError) -> AccessList {
+    /// Every accepted public key with the principal it stands for, read from the role folders now, and what was
+    /// left out: a file that is not a key (one being written, say) is skipped alone, so that the rest, and every
+    /// revocation, still takes effect; a key listed under two roles is refused under both.
+    public func accessList() -> (list: AccessList, problems: [String]) {
         var principals: [String: Principal] = [:]
+        var problems: [String] = []
+        var ambiguous: Set<String> = []
         for role in Role.allCases {
             let folder = file(role.folder)
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
             for name in names.sorted() where name.hasSuffix(".public") {
-                let key = try key(in: "\(folder)/\(name)")
-                principals[key] = Principal(role, String(name.dropLast(".public".count)))
+                do {
+                    let key = try key(in: "\(folder)/\(name)")
+                    if let other = principals[key], other.role != role { ambiguous.insert(key) }
+                    principals[key] = Principal(role, String(name.dropLast(".public".count)))
+                } catch {
+                    problems.append(error.description)
+                }
             }
         }
-        return AccessList(principals)
+        for key in ambiguous.sorted() {
+            problems.append("key \(key) is listed under two roles: refused under both")
+            principals.removeValue(forKey: key)
+        }
+        return (AccessList(principals), problems)
     }
 
     /// When each role folder last changed (a key added or removed), to re-read the access list only then.

@@ -211,7 +211,7 @@ private struct WorkerLoop {
         WorkerRegistration(
             name: WorkerID(options.name), nthreads: options.nthreads, functions: functions.names, address: address,
             heartbeatInterval: options.heartbeatInterval, held: state.held, dataDirectory: options.dataDirectory,
-            resources: options.resources)
+            resources: options.resources, adminFunctions: functions.adminNames)
     }
 
     mutating func run() {
