@@ -65,7 +65,7 @@ let package = Package(
             name: "ZFlowIntegrationTests",
             dependencies: [
                 "ZFlow", "ZFlowTestKit", "ZFlowWire", "ZFlowZMQ", "ZFlowCore", "zflow-scheduler", "zflow-worker", "zflow",
-                "zflow-test-worker",
+                "zflow-test-worker", "zflow-extreme",
             ]),
     ]
 )

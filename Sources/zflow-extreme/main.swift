@@ -3,6 +3,7 @@
 // serving. scripts/fuzz.sh runs it; the test suite runs the same in short.
 //
 //     zflow-extreme [--seeds N] [--steps N] [--processes]
+//     zflow-extreme --fake-workers N ADDRESS    N workers that offer nothing, until standard input closes
 import Foundation
 import ZFlow
 import ZFlowCore
@@ -13,13 +14,18 @@ var seeds: UInt64 = 20
 var steps = 20_000
 var processes = false
 var arguments = CommandLine.arguments.dropFirst()
+if arguments.first == "--fake-workers", arguments.count == 3, let count = Int(arguments[arguments.startIndex + 1]) {
+    try FakeWorkers.run(count: count, scheduler: arguments[arguments.startIndex + 2])
+    exit(0)
+}
 while let argument = arguments.popFirst() {
     switch argument {
     case "--seeds": seeds = arguments.popFirst().flatMap { UInt64($0) } ?? seeds
     case "--steps": steps = arguments.popFirst().flatMap { Int($0) } ?? steps
     case "--processes": processes = true
     default:
-        FileHandle.standardError.write(Data("usage: zflow-extreme [--seeds N] [--steps N] [--processes]\n".utf8))
+        FileHandle.standardError.write(
+            Data("usage: zflow-extreme [--seeds N] [--steps N] [--processes] | --fake-workers N ADDRESS\n".utf8))
         exit(64)
     }
 }

@@ -69,21 +69,12 @@ struct ExtremeTrafficTests {
         let cluster = try await TestCluster(workers: 1, schedulerArguments: ["--max-workers", "2000"])
         defer { cluster.shutdown() }
         let client = try await cluster.client()
-        // 1,500 workers that offer no function and whose peer port answers nothing, on two contexts (libzmq
-        // allows 1,023 sockets per context).
-        let contexts = [ZMQContext(), ZMQContext()]
-        var fakes: [ZMQSocket] = []
-        defer { for socket in fakes { socket.close() } }
-        for index in 0..<1500 {
-            let socket = try ZMQSocket(contexts[index % 2], .dealer)
-            try socket.setIdentity("worker:fake-\(index)")
-            try socket.connect(cluster.address)
-            let registration = WorkerRegistration(
-                name: WorkerID("fake-\(index)"), nthreads: 1, functions: [], address: PeerAddress("tcp://127.0.0.1:1"),
-                heartbeatInterval: .seconds(60))
-            try socket.send(OperationWriter.frames([WorkerToScheduler.register(registration)]), dontWait: true)
-            fakes.append(socket)
-        }
+        // 1,500 workers that offer no function and whose peer port answers nothing, from a process of their own
+        // (their sockets would crowd this one's descriptors, and other tests start processes meanwhile).
+        let fakes = try ChildProcess(
+            executable: TestCluster.executable("zflow-extreme"), arguments: ["--fake-workers", "1500", cluster.address])
+        defer { fakes.terminate() }
+        #expect(fakes.waitForLine(containing: "registered 1500", timeout: 20) != nil)
         let info = try await cluster.waitForInfo(client, "1,501 workers", timeout: 30) { $0.workers.count == 1501 }
         #expect(info.workers.count == 1501)
         // A new client (the CLI: its own process) connects, runs tasks on the one real worker and gathers them.
