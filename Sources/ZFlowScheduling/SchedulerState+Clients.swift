@@ -71,11 +71,9 @@ extension SchedulerState {
     }
 
     mutating func onSubmit(_ client: ClientID, _ specs: [TaskSpec]) {
-        // A function that acts on workers' machines, named by the spec or by the existing task it would run
-        // again (a released one is recomputed), needs an admin.
-        if clients[client]!.principal.role != .admin,
-            let privileged = specs.first(where: { isAdminFunction($0.function) || isAdminFunction(tasks[$0.key]?.spec.function) })
-        {
+        // A function that acts on workers' machines, named by the spec, by the existing task it would run again,
+        // or by a released input it would have recomputed, needs an admin.
+        if clients[client]!.principal.role != .admin, let privileged = specs.first(where: runsAdminWork) {
             // All or nothing: a graph with one refused task would leave its dependents waiting on it.
             for spec in specs {
                 actions.append(
@@ -114,6 +112,13 @@ extension SchedulerState {
                 break
             }
         }
+    }
+
+    /// Whether submitting `spec` would run an admin function: its own, that of the existing task under its key
+    /// (a released one is recomputed), or that of a released input (recomputed for it).
+    func runsAdminWork(_ spec: TaskSpec) -> Bool {
+        isAdminFunction(spec.function) || isAdminFunction(tasks[spec.key]?.spec.function)
+            || spec.dependencies.contains { tasks[$0]?.status == .released && isAdminFunction(tasks[$0]?.spec.function) }
     }
 
     /// Whether only admins may submit `function`: configured so, or declared so by a worker.
@@ -243,7 +248,10 @@ extension SchedulerState {
                     workers[workerID]!.bytesHeld.addSaturating(item.nbytes)
                     actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: item.nbytes, holders: [address])))
                 case .released:
-                    recompute(item.key)
+                    // Recomputed for this client, unless that would run an admin's command again for a non-admin.
+                    if clients[client]!.principal.role == .admin || !isAdminFunction(existing.spec.function) {
+                        recompute(item.key)
+                    }
                 case .memory:
                     let holders = existing.holders.compactMap { workers[$0]?.address }
                     actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: existing.nbytes, holders: holders)))

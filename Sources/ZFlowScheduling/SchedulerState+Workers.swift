@@ -105,7 +105,9 @@ extension SchedulerState {
             id: registration.name, routing: routing, principal: principal, address: registration.address,
             nthreads: registration.nthreads, functions: Set(registration.functions),
             heartbeatInterval: max(registration.heartbeatInterval, config.minimumHeartbeatInterval), lastSeen: now)
-        for function in registration.adminFunctions where declaredAdminFunctions.count < config.maxWorkers {
+        // Only functions it offers: a worker key cannot make other workers' functions admin-only.
+        for function in registration.adminFunctions
+        where registration.functions.contains(function) && declaredAdminFunctions.count < config.maxWorkers {
             declaredAdminFunctions.insert(function)
         }
         workers[registration.name]!.dataDirectory = registration.dataDirectory

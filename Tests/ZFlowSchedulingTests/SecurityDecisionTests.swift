@@ -341,3 +341,15 @@ struct SecurityReviewDecisionTests {
         #expect(h.state.tasks["x"]?.holders.contains("w0") == false)
     }
 }
+
+@Suite("Security decisions: admin work by other paths")
+struct AdminWorkDecisionTests {
+    @Test func aWorkerDeclaresAdminOnlyOnlyFunctionsItOffers() {
+        var h = secured()
+        var registration = WorkerRegistration.dummy(name: "w9", address: PeerAddress("tcp://w9:9000|" + String(repeating: "a", count: 40)))
+        registration.functions = ["inc"]
+        registration.adminFunctions = ["add"]
+        h.fromWorker("w9", .register(registration), as: Principal(.worker, "worker"))
+        #expect(h.state.declaredAdminFunctions.isEmpty)
+    }
+}

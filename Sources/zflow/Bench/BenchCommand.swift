@@ -84,6 +84,16 @@ struct BenchCommand: AsyncParsableCommand {
             { try await $0.transfer(megabytes: 64) },
             { try await $0.transfer(megabytes: 512) },
         ]
+        // The limit CURVE itself sets on this machine, in the same run: raw ZeroMQ with and without it.
+        for megabytes in [64, 512] {
+            for result in [
+                try plain.rawPush(megabytes: megabytes), try plain.rawPush(megabytes: megabytes, curve: true),
+                try plain.rawPush(megabytes: megabytes, curve: true, frames: megabytes),
+            ] {
+                print(json ? result.jsonLine : result.humanLine)
+                fflush(nil)
+            }
+        }
         for measure in workloads {
             let before = try await measure(plain)
             var curve = try await measure(secured)

@@ -8,22 +8,28 @@ import ZFlowZMQ
 /// processes have).
 extension Benchmarks {
     /// The floor under `transfer`: one PUSH → PULL message of the same size over loopback TCP.
-    func rawPush(megabytes: Int) throws -> BenchResult {
+    func rawPush(megabytes: Int, curve: Bool = false, frames frameCount: Int = 1) throws -> BenchResult {
         let size = megabytes << 20
         let context = ZMQContext()
         let pull = try ZMQSocket(context, .pull)
         try pull.setOption64(ZMQ_MAXMSGSIZE, -1)
+        let serverKeys = try CurveKeyPair.generate()
+        let clientKeys = try CurveKeyPair.generate()
+        if curve { try pull.makeCurveServer(secretKey: serverKeys.secretKey, domain: "bench") }
         let endpoint = try pull.bind("tcp://127.0.0.1:*")
         let go = DispatchSemaphore(value: 0)
         let done = DispatchSemaphore(value: 0)
-        let payload = Data(repeating: 0xAB, count: size)
+        let payload = (0..<frameCount).map { _ in Data(repeating: 0xAB, count: size / frameCount) }
         let rounds = runs + 1
         let sender = Thread {
             defer { done.signal() }
-            guard let push = try? ZMQSocket(context, .push), (try? push.connect(endpoint)) != nil else { return }
+            guard let push = try? ZMQSocket(context, .push),
+                !curve || (try? push.makeCurveClient(serverKey: serverKeys.publicKey, keys: clientKeys)) != nil,
+                (try? push.connect(endpoint)) != nil
+            else { return }
             for _ in 0..<rounds {
                 go.wait()
-                try? push.send([payload])
+                try? push.send(payload)
             }
             go.wait()
             push.close()
@@ -44,11 +50,13 @@ extension Benchmarks {
                 throw ClientError.timedOut(seconds: 60)
             }
             let elapsed = Self.seconds(since: start)
-            precondition(frames.first?.count == size, "short message")
+            precondition(frames.reduce(0) { $0 + $1.count } == size, "short message")
             if round > 0 { samples.append(Double(size) / elapsed / 1e9) }
         }
+        let framing = frameCount == 1 ? "" : " in \(frameCount) frames"
         return BenchResult(
-            name: "zmq-push-\(megabytes)MiB", detail: "raw ZeroMQ PUSH -> PULL of one \(megabytes) MiB message",
+            name: "zmq-push\(curve ? "-curve" : "")-\(megabytes)MiB\(frameCount == 1 ? "" : "-\(frameCount)frames")",
+            detail: "raw ZeroMQ PUSH -> PULL of one \(megabytes) MiB message\(framing)\(curve ? ", CURVE" : "")",
             unit: "GB/s", samples: samples)
     }
 
