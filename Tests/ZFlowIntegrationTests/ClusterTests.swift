@@ -105,9 +105,10 @@ struct ClusterTests {
         let cluster = try await TestCluster()
         defer { cluster.shutdown() }
         let client = try await cluster.client()
-        let slow = try await client.submit(StandardFunctions.sleep, 1.0)
+        let slow = try await client.submit(StandardFunctions.sleep, 2.0)
         let dependent = try await client.submit(StandardFunctions.identity, AnyValue.null)
-        // Wait until a thread runs it: a run cancelled while still queued in the pool is withdrawn, not run.
+        // Wait until a thread runs it: a run cancelled while still queued in the pool is withdrawn, not run. (Two
+        // seconds of sleep: the running count arrives with heartbeats, which a loaded machine delays.)
         _ = try await cluster.waitForInfo(client, "the sleep is running") { info in
             info.workers.contains { $0.metrics.running >= 1 }
         }

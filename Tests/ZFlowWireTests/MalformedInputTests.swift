@@ -365,10 +365,10 @@ struct MalformedInputTests {
         #expect(try decode(computeTask { $0.write(UInt64.max) }) == [.failure(.missingFrame(Int.max))])
         #expect(
             try decode(computeTask { $0.write(Int64(-1)) })
-                == [.failure(.typeMismatch(expected: "binary or frame index", found: "integer", at: "compute-task.args"))])
+                == [.failure(.typeMismatch(expected: "binary, frame index or [first frame, frames]", found: "integer", at: "compute-task.args"))])
         #expect(
             try decode(computeTask { $0.write("bytes") })
-                == [.failure(.typeMismatch(expected: "binary or frame index", found: "string", at: "compute-task.args"))])
+                == [.failure(.typeMismatch(expected: "binary, frame index or [first frame, frames]", found: "string", at: "compute-task.args"))])
         // In range: the frame is used, whatever its size.
         let expected = SchedulerToWorker.computeTask(TaskAssignment(key: "k", runID: RunID(1), function: "f", arguments: Payload([7])))
         #expect(try decode(computeTask { $0.write(UInt64(2)) }, payloads: [Data([7])]) == [.success(expected)])

@@ -295,7 +295,7 @@ private struct ClientLoopState {
     let refusals: RefusalLog
     let logger: Logger
     let decoder = OperationDecoder()
-    let outbox = Outbox()
+    let outbox: Outbox
     var workers: [PeerAddress: ZMQSocket] = [:]
     /// When each worker socket was last used, to close idle ones beyond `maximumIdlePeers`.
     var peerLastUsed: [PeerAddress: Instant] = [:]
@@ -349,6 +349,7 @@ private struct ClientLoopState {
         self.monitor = monitor
         self.address = address
         self.keys = keys
+        outbox = Outbox(secure: keys != nil)
         self.table = table
         self.logger = logger
     }
@@ -810,7 +811,7 @@ private struct ClientLoopState {
 
     mutating func send(_ request: PeerRequest, to peer: PeerAddress) throws {
         let socket = try peerSocket(peer)
-        try socket.send(OperationWriter.frames([request]))
+        try socket.send(OperationWriter.frames([request], chunkBytes: keys == nil ? nil : Outbox.curveChunkBytes))
     }
 
     mutating func receiveFromWorker(_ peer: PeerAddress) {

@@ -90,7 +90,7 @@ private struct SchedulerLoop {
     let secure: Bool
     let logger: Logger
     let decoder = OperationDecoder()
-    let outbox = Outbox(nonBlocking: true)
+    let outbox: Outbox
     var payloadBytesRelayed: UInt64 = 0
 
     init(router: ZMQSocket, control: Mailbox<Void>, config: SchedulerConfig, secure: Bool, logger: Logger) {
@@ -98,6 +98,7 @@ private struct SchedulerLoop {
         self.control = control
         self.state = SchedulerState(config: config)
         self.secure = secure
+        outbox = Outbox(nonBlocking: true, secure: secure)
         self.logger = logger
     }
 

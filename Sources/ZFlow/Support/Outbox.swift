@@ -28,8 +28,19 @@ final class Outbox {
     /// Routing ids whose queue was full at a flush since `takeOverflowed` was last called.
     private var overflowed: [String] = []
 
-    /// An empty outbox; a `nonBlocking` one never waits for a peer (see `takeOverflowed`).
-    init(nonBlocking: Bool = false) { self.nonBlocking = nonBlocking }
+    /// Payloads over this size travel in parts (`OperationWriter(chunkBytes:)`); nil: one frame each.
+    private let chunkBytes: Int?
+
+    /// The part size for payloads on CURVE connections, where encryption is about twice as fast on 1 MiB frames
+    /// as on large ones.
+    static let curveChunkBytes = 1 << 20
+
+    /// An empty outbox; a `nonBlocking` one never waits for a peer (see `takeOverflowed`); a `secure` one sends
+    /// large payloads in parts of `curveChunkBytes`.
+    init(nonBlocking: Bool = false, secure: Bool = false) {
+        self.nonBlocking = nonBlocking
+        chunkBytes = secure ? Self.curveChunkBytes : nil
+    }
 
     /// The routing ids of peers whose send queue was full, so that a message to them was dropped, in order.
     func takeOverflowed() -> [String] {
@@ -50,7 +61,7 @@ final class Outbox {
         } else if let existing = writers[routing] {
             writer = existing
         } else {
-            writer = OperationWriter()
+            writer = OperationWriter(chunkBytes: chunkBytes)
             writers[routing] = writer
         }
         lastRouting = routing

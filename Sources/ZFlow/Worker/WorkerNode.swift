@@ -140,8 +140,8 @@ private struct WorkerLoop {
     let crashes: CrashReporter
     let pool: ExecutorPool
     let decoder = OperationDecoder()
-    let toScheduler = Outbox()
-    let toPeers = Outbox(nonBlocking: true)
+    let toScheduler: Outbox
+    let toPeers: Outbox
     var state: WorkerState
     /// Results held here, in memory or spilled to disk.
     var store: ResultStore
@@ -186,6 +186,8 @@ private struct WorkerLoop {
         self.peers = peers
         self.address = address
         self.keys = keys
+        toScheduler = Outbox(secure: keys != nil)
+        toPeers = Outbox(nonBlocking: true, secure: keys != nil)
         self.options = options
         self.functions = functions
         self.control = control
