@@ -38,9 +38,11 @@ static void restore(int sig) {
 static void on_fatal_signal(int sig, siginfo_t *info, void *context) {
     (void)context;
     int saved_errno = errno;
-    // A fault the kernel raised (si_code > 0), or an abort, is a crash of the code that ran; a signal another
-    // process sent (kill: si_code <= 0) is not reported, and takes its default course.
-    int crashed = sig == SIGABRT || (info != NULL && info->si_code > 0);
+    // A fault the kernel raised (si_code > 0), or this process's own abort (abort() raises SIGABRT with SI_TKILL),
+    // is a crash of the code that ran; a signal another process sent (kill: SI_USER) is not reported, and takes
+    // its default course.
+    int own_abort = sig == SIGABRT && info != NULL && info->si_code == SI_TKILL && info->si_pid == getpid();
+    int crashed = own_abort || (info != NULL && info->si_code > 0);
     pthread_t self = pthread_self();
     for (int index = 0; crashed && index < ZFLOW_CRASH_SLOTS; index++) {
         if (atomic_load(&slots[index].used) != 1 || !pthread_equal(slots[index].thread, self)) continue;

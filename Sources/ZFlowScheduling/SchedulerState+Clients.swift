@@ -114,11 +114,27 @@ extension SchedulerState {
         }
     }
 
-    /// Whether submitting `spec` would run an admin function: its own, that of the existing task under its key
-    /// (a released one is recomputed), or that of a released input (recomputed for it).
+    /// Whether submitting `spec` would run an admin function: its own, that of the existing task under its key,
+    /// or that of any released task it would have recomputed (its own, or its inputs', all the way back).
     func runsAdminWork(_ spec: TaskSpec) -> Bool {
-        isAdminFunction(spec.function) || isAdminFunction(tasks[spec.key]?.spec.function)
-            || spec.dependencies.contains { tasks[$0]?.status == .released && isAdminFunction(tasks[$0]?.spec.function) }
+        isAdminFunction(spec.function) || recomputesAdminWork(spec.key) || spec.dependencies.contains(where: recomputesAdminWork)
+    }
+
+    /// Whether the task under `key` runs an admin function, or being released would recompute released inputs
+    /// that do.
+    func recomputesAdminWork(_ key: TaskKey) -> Bool {
+        guard let task = tasks[key] else { return false }
+        if isAdminFunction(task.spec.function) { return true }
+        var pending = task.status == .released ? [task] : []
+        var seen: Set<TaskKey> = []
+        while let next = pending.popLast() {
+            for input in next.dependencies where seen.insert(input).inserted {
+                guard let upstream = tasks[input], upstream.status == .released else { continue }
+                if isAdminFunction(upstream.spec.function) { return true }
+                pending.append(upstream)
+            }
+        }
+        return false
     }
 
     /// Whether only admins may submit `function`: configured so, or declared so by a worker.
@@ -232,6 +248,18 @@ extension SchedulerState {
                 // scattered value may be revived from the copy just stored; a computed one is recomputed. The
                 // new copy never joins the holders of a result in memory, so no client can replace what others
                 // fetch.
+                if clients[client]!.principal.role != .admin && recomputesAdminWork(item.key) {
+                    actions.append(
+                        .toClient(
+                            client,
+                            .taskErred(
+                                key: item.key,
+                                error: RemoteError(
+                                    typeName: "NotAllowed",
+                                    message: "key '\(item.key)' stands for an admin's task; this client is \(clients[client]!.principal)",
+                                    key: item.key))))
+                    continue
+                }
                 existing.wantedBy.insert(client)
                 // The copy just stored on that worker is not counted: it is dropped there, unless the worker
                 // holds or runs the key itself.
@@ -248,10 +276,7 @@ extension SchedulerState {
                     workers[workerID]!.bytesHeld.addSaturating(item.nbytes)
                     actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: item.nbytes, holders: [address])))
                 case .released:
-                    // Recomputed for this client, unless that would run an admin's command again for a non-admin.
-                    if clients[client]!.principal.role == .admin || !isAdminFunction(existing.spec.function) {
-                        recompute(item.key)
-                    }
+                    recompute(item.key)
                 case .memory:
                     let holders = existing.holders.compactMap { workers[$0]?.address }
                     actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: existing.nbytes, holders: holders)))

@@ -115,11 +115,14 @@ public struct OperationReader {
     /// The operation's name, for error messages.
     public let op: String
     private let frames: [Data]
+    /// The frames joined into payloads so far in this message, shared by its operations.
+    private let joined: JoinedFrames
 
-    init(object: MessagePackObject, op: String, frames: [Data]) {
+    init(object: MessagePackObject, op: String, frames: [Data], joined: JoinedFrames) {
         self.object = object
         self.op = op
         self.frames = frames
+        self.joined = joined
     }
 
     /// The value of a field, or nil when absent.
@@ -197,6 +200,11 @@ public struct OperationReader {
             guard first >= 2, count >= 1, first < UInt64(frames.count), count <= UInt64(frames.count) - first else {
                 throw .missingFrame(Int(clamping: first))
             }
+            // A part joins one payload only: each join copies, and a few bytes of header naming the same frames
+            // again and again would make the receiver allocate without bound.
+            guard joined.claim(Int(first)..<Int(first + count)) else {
+                throw .invalid("\(op).\(name): frames \(first)..<\(first + count) are parts of another payload already")
+            }
             let parts = frames[Int(first)..<Int(first + count)]
             var joined = Data(capacity: parts.reduce(0) { $0 + $1.count })
             for part in parts { joined.append(part) }
@@ -215,7 +223,7 @@ public struct OperationReader {
     /// A nested reader over a map element (for structured fields).
     public func nested(_ value: MessagePackObject, name: String) throws(WireError) -> OperationReader {
         guard value.mapCount != nil else { throw mismatch(name, expected: "map", found: value) }
-        return OperationReader(object: value, op: "\(op).\(name)", frames: frames)
+        return OperationReader(object: value, op: "\(op).\(name)", frames: frames, joined: joined)
     }
 }
 
@@ -248,8 +256,9 @@ public final class OperationDecoder {
                 }
                 var results: [Result<M, WireError>] = []
                 results.reserveCapacity(count)
+                let joined = JoinedFrames()
                 for index in 0..<count {
-                    results.append(Result { () throws(WireError) in try Self.operation(root.element(index), frames) })
+                    results.append(Result { () throws(WireError) in try Self.operation(root.element(index), frames, joined) })
                 }
                 return results
             }
@@ -260,9 +269,9 @@ public final class OperationDecoder {
         }
     }
 
-    private static func operation<M: WireMessage>(_ object: MessagePackObject, _ frames: [Data]) throws(WireError)
-        -> M
-    {
+    private static func operation<M: WireMessage>(
+        _ object: MessagePackObject, _ frames: [Data], _ joined: JoinedFrames
+    ) throws(WireError) -> M {
         guard object.mapCount != nil else {
             throw .typeMismatch(expected: "map", found: object.typeName, at: "operation")
         }
@@ -270,6 +279,18 @@ public final class OperationDecoder {
         guard let op = opObject.string else {
             throw .typeMismatch(expected: "string", found: opObject.typeName, at: "op")
         }
-        return try M.read(op: op, from: OperationReader(object: object, op: op, frames: frames))
+        return try M.read(op: op, from: OperationReader(object: object, op: op, frames: frames, joined: joined))
+    }
+}
+
+/// The frames of one message already joined into a payload (`[first frame, frames]`): each may be used once.
+final class JoinedFrames {
+    private var used = IndexSet()
+
+    /// Marks `range` as used; false when any frame of it was used already.
+    func claim(_ range: Range<Int>) -> Bool {
+        guard !used.intersects(integersIn: range) else { return false }
+        used.insert(integersIn: range)
+        return true
     }
 }

@@ -39,4 +39,29 @@ import ZFlowWire
             return
         }
     }
+
+    @Test func framesJoinIntoOnePayloadOnly() throws {
+        // Two items naming the same parts: a few header bytes must not make the receiver copy the frames twice.
+        let writer = MessagePackWriter()
+        writer.writeArrayHeader(1)
+        writer.writeMapHeader(2)
+        writer.write("op")
+        writer.write("put-data")
+        writer.write("data")
+        writer.writeArrayHeader(2)
+        for key in ["a", "b"] {
+            writer.writeArrayHeader(2)
+            writer.write(key)
+            writer.writeArrayHeader(2)
+            writer.write(UInt64(2))
+            writer.write(UInt64(2))
+        }
+        let frames = [Data(ProtocolVersion.signature), writer.data(), Data(count: 5000), Data(count: 5000)]
+        let results = try OperationDecoder().decode(PeerRequest.self, frames: frames)
+        guard case .failure(.invalid(let why))? = results.first else {
+            Issue.record("a second join of the same frames must be refused, got \(results)")
+            return
+        }
+        #expect(why.contains("another payload"))
+    }
 }
