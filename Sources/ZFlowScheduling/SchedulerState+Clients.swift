@@ -76,15 +76,9 @@ extension SchedulerState {
         if clients[client]!.principal.role != .admin, let privileged = specs.first(where: runsAdminWork) {
             // All or nothing: a graph with one refused task would leave its dependents waiting on it.
             for spec in specs {
-                actions.append(
-                    .toClient(
-                        client,
-                        .taskErred(
-                            key: spec.key,
-                            error: RemoteError(
-                                typeName: "NotAllowed",
-                                message: "function '\(privileged.function)' needs an admin key; this client is \(clients[client]!.principal)",
-                                key: spec.key, function: spec.function))))
+                failTask(
+                    spec.key, for: client, as: "NotAllowed", function: spec.function,
+                    "function '\(privileged.function)' needs an admin key; this client is \(clients[client]!.principal)")
             }
             return
         }
@@ -112,6 +106,15 @@ extension SchedulerState {
                 break
             }
         }
+    }
+
+    /// Tells `client` that its operation on `key` failed (`task-erred`), without touching the task.
+    mutating func failTask(
+        _ key: TaskKey, for client: ClientID, as typeName: String, function: String? = nil, _ message: String
+    ) {
+        actions.append(
+            .toClient(
+                client, .taskErred(key: key, error: RemoteError(typeName: typeName, message: message, key: key, function: function))))
     }
 
     /// Whether submitting `spec` would run an admin function: its own, that of the existing task under its key,
@@ -231,14 +234,7 @@ extension SchedulerState {
         }
         guard let address = workers[workerID]?.address else {
             for item in keys {
-                actions.append(
-                    .toClient(
-                        client,
-                        .taskErred(
-                            key: item.key,
-                            error: RemoteError(
-                                typeName: "UnknownWorker", message: "scattered to worker '\(workerID)', which is not connected",
-                                key: item.key))))
+                failTask(item.key, for: client, as: "UnknownWorker", "scattered to worker '\(workerID)', which is not connected")
             }
             return
         }
@@ -249,15 +245,9 @@ extension SchedulerState {
                 // new copy never joins the holders of a result in memory, so no client can replace what others
                 // fetch.
                 if clients[client]!.principal.role != .admin && recomputesAdminWork(item.key) {
-                    actions.append(
-                        .toClient(
-                            client,
-                            .taskErred(
-                                key: item.key,
-                                error: RemoteError(
-                                    typeName: "NotAllowed",
-                                    message: "key '\(item.key)' stands for an admin's task; this client is \(clients[client]!.principal)",
-                                    key: item.key))))
+                    failTask(
+                        item.key, for: client, as: "NotAllowed",
+                        "key '\(item.key)' stands for an admin's task; this client is \(clients[client]!.principal)")
                     continue
                 }
                 existing.wantedBy.insert(client)

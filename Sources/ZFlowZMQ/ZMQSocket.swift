@@ -72,6 +72,10 @@ public final class ZMQSocket {
         try zmqCall("zmq_setsockopt") { zmq_setsockopt(handle, option, &value, MemoryLayout<Int64>.size) }
     }
 
+    /// Makes a ROUTER report a message it cannot deliver: `EAGAIN` when the peer's queue is full (with
+    /// `dontWait`), `EHOSTUNREACH` when no such peer is connected, instead of dropping it silently.
+    public func makeRouterMandatory() throws(ZMQError) { try setOption(ZMQ_ROUTER_MANDATORY, 1) }
+
     /// Sets the routing id this socket presents to a ROUTER peer (before connecting).
     public func setIdentity(_ identity: String) throws(ZMQError) {
         let bytes = Array(identity.utf8)

@@ -1,4 +1,3 @@
-import CZMQShim
 import Foundation
 import Logging
 import ZFlowCore
@@ -57,7 +56,7 @@ public final class SchedulerServer: @unchecked Sendable {
                 let gatekeeper = try options.security.map { try Gatekeeper(context: context, directory: $0, logger: logger) }
                 let router = try ZMQSocket(context, .router)
                 try router.configureForZFlow(maxMessageSize: options.maxMessageSize, highWaterMark: options.highWaterMark)
-                try router.setOption(ZMQ_ROUTER_MANDATORY, 1)
+                try router.makeRouterMandatory()
                 if let security = options.security {
                     try router.makeCurveServer(secretKey: try security.schedulerKeys().secretKey, domain: "zflow-scheduler")
                 }

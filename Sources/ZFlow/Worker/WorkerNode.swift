@@ -89,7 +89,7 @@ public final class WorkerNode: @unchecked Sendable {
                 let gatekeeper = try options.security.map { try Gatekeeper(context: context, directory: $0, logger: logger) }
                 let peers = try ZMQSocket(context, .router)
                 try peers.configureForZFlow(maxMessageSize: options.maxMessageSize, highWaterMark: options.peerHighWaterMark)
-                try peers.setOption(ZMQ_ROUTER_MANDATORY, 1)
+                try peers.makeRouterMandatory()
                 if let peerServer { try peers.makeCurveServer(secretKey: peerServer.secretKey, domain: "zflow-peer") }
                 let bound = try peers.bind("tcp://\(options.host):*")
                 guard let port = bound.split(separator: ":").last else { throw ZMQError(function: "zmq_bind", errno: EINVAL) }
