@@ -43,6 +43,25 @@ extension SchedulerState {
         }
     }
 
+    /// Fails the tasks not yet running that call `functions`, just declared admin-only, unless an admin holds a
+    /// future for them: they were submitted before any worker said so, and would otherwise run for a non-admin
+    /// once their inputs arrive or this worker takes the parked ones.
+    mutating func refuseNonAdminWork(of functions: Set<String>) {
+        let refused = tasks.values.filter { task in
+            functions.contains(task.spec.function)
+                && [.waiting, .noWorker, .queued].contains(task.status)
+                && !task.wantedBy.contains { clients[$0]?.principal.role == .admin }
+        }.map(\.key).sorted()
+        for key in refused {
+            err(
+                key,
+                RemoteError(
+                    typeName: "NotAllowed",
+                    message: "function '\(tasks[key]!.spec.function)' became admin-only (a worker declared it) before this task ran",
+                    key: key, function: tasks[key]!.spec.function))
+        }
+    }
+
     /// Answers a worker's operation with an error and does nothing else.
     mutating func refuse(_ routing: RoutingID, _ code: ErrorCode, _ message: String) {
         counters.messagesRejected += 1
@@ -106,14 +125,18 @@ extension SchedulerState {
             nthreads: registration.nthreads, functions: Set(registration.functions),
             heartbeatInterval: max(registration.heartbeatInterval, config.minimumHeartbeatInterval), lastSeen: now)
         // Only functions it offers: a worker key cannot make other workers' functions admin-only.
+        var newlyAdmin: Set<String> = []
         for function in registration.adminFunctions
         where registration.functions.contains(function) && declaredAdminFunctions.count < config.maxWorkers {
-            declaredAdminFunctions.insert(function)
+            if declaredAdminFunctions.insert(function).inserted && !config.adminFunctions.contains(function) {
+                newlyAdmin.insert(function)
+            }
         }
         workers[registration.name]!.dataDirectory = registration.dataDirectory
         workers[registration.name]!.resources = registration.resources
         workerByRouting[routing] = registration.name
         actions.append(.toWorker(routing, .registered))
+        if !newlyAdmin.isEmpty { refuseNonAdminWork(of: newlyAdmin) }
         // A worker may claim again only what it held under this name and key when it left; a worker of another
         // key under the same name neither claims nor clears that record.
         var claimable: [TaskKey: UInt64] = [:]

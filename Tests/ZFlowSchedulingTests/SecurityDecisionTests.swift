@@ -353,3 +353,22 @@ struct AdminWorkDecisionTests {
         #expect(h.state.declaredAdminFunctions.isEmpty)
     }
 }
+
+@Suite("Security decisions: admin functions declared late")
+struct LateAdminFunctionDecisionTests {
+    @Test func aTaskParkedBeforeItsFunctionWasDeclaredAdminOnlyIsRefusedToAClient() {
+        var h = SchedulerHarness()
+        h.registerClient("a", as: Principal(.client, "alice"))
+        h.registerClient("o", as: Principal(.admin, "ops"))
+        h.submit([.dummy("mine", function: "deploy")], from: "a")
+        h.submit([.dummy("theirs", function: "deploy")], from: "o")
+        #expect(h.state.tasks["mine"]?.status == .noWorker)
+        var registration = WorkerRegistration.dummy(name: "w0", address: PeerAddress("tcp://w0:9000|" + String(repeating: "a", count: 40)))
+        registration.functions = ["deploy"]
+        registration.adminFunctions = ["deploy"]
+        let actions = h.fromWorker("w0", .register(registration), as: Principal(.worker, "worker"))
+        #expect(actions.contains { if case .toClient("a", .taskErred("mine", let error)) = $0 { return error.typeName == "NotAllowed" } else { return false } })
+        #expect(h.state.tasks["mine"]?.status == .erred)
+        #expect(h.state.tasks["theirs"]?.status == .processing, "the admin's task runs")
+    }
+}
