@@ -34,6 +34,7 @@ for seed in 1...seeds {
     let scheduler = ExtremeRun.scheduler(seed: seed, steps: steps)
     let worker = ExtremeRun.worker(seed: seed, steps: steps)
     print("seed \(seed): \(steps) scheduler events (\(scheduler) actions), \(steps) worker events (\(worker) actions)")
+    fflush(nil)  // a trap in the next seed must not take these lines with it
 }
 
 if processes {
