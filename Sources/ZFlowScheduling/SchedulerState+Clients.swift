@@ -10,7 +10,7 @@ extension SchedulerState {
             onRegisterClient(client, version: version, principal)
             return
         }
-        guard clients[client] != nil else {
+        guard let record = clients[client] else {
             actions.append(
                 .toClient(
                     client,
@@ -21,18 +21,18 @@ extension SchedulerState {
                         ))))
             return
         }
-        guard clients[client]!.principal == principal else {
-            refuse(client, .forbidden, "this client registered as \(clients[client]!.principal), not \(principal)")
+        guard record.principal == principal else {
+            refuse(client, .forbidden, "this client registered as \(record.principal), not \(principal)")
             return
         }
         clients[client]!.lastSeen = now
         switch message {
         case .register: break
-        case .submit(let specs): onSubmit(client, specs)
+        case .submit(let specs): onSubmit(client, principal, specs)
         case .release(let keys): onRelease(client, keys)
-        case .cancel(let keys): onCancel(client, keys)
+        case .cancel(let keys): onCancel(client, principal, keys)
         case .whoHas(let keys): actions.append(.toClient(client, .whoHas(whoHas(keys))))
-        case .scattered(let worker, let keys): onScattered(client, worker, keys)
+        case .scattered(let worker, let keys): onScattered(client, principal, worker, keys)
         case .info(let keys): actions.append(.toClient(client, .info(info(whoHasKeys: keys))))
         case .retireWorkers(let names):
             guard principal.role == .admin else {
@@ -70,15 +70,15 @@ extension SchedulerState {
         actions.append(.toClient(client, .registered))
     }
 
-    mutating func onSubmit(_ client: ClientID, _ specs: [TaskSpec]) {
+    mutating func onSubmit(_ client: ClientID, _ principal: Principal, _ specs: [TaskSpec]) {
         // A function that acts on workers' machines, named by the spec, by the existing task it would run again,
         // or by a released input it would have recomputed, needs an admin.
-        if clients[client]!.principal.role != .admin, let privileged = specs.first(where: runsAdminWork) {
+        if principal.role != .admin, let privileged = specs.first(where: runsAdminWork) {
             // All or nothing: a graph with one refused task would leave its dependents waiting on it.
             for spec in specs {
                 failTask(
                     spec.key, for: client, as: "NotAllowed", function: spec.function,
-                    "function '\(privileged.function)' needs an admin key; this client is \(clients[client]!.principal)")
+                    "function '\(privileged.function)' needs an admin key; this client is \(principal)")
             }
             return
         }
@@ -199,9 +199,9 @@ extension SchedulerState {
 
     /// Cancels tasks and everything that depends on them, for every client. A client may cancel only keys it
     /// holds a future for; an admin any key.
-    mutating func onCancel(_ client: ClientID, _ asked: [TaskKey]) {
+    mutating func onCancel(_ client: ClientID, _ principal: Principal, _ asked: [TaskKey]) {
         var keys = asked
-        if clients[client]!.principal.role != .admin {
+        if principal.role != .admin {
             keys = asked.filter { tasks[$0].map { $0.wantedBy.contains(client) } ?? true }
             if keys.count < asked.count {
                 refuse(
@@ -227,12 +227,12 @@ extension SchedulerState {
         for key in order.reversed() { forget(key) }
     }
 
-    mutating func onScattered(_ client: ClientID, _ workerID: WorkerID, _ keys: [KeySize]) {
+    mutating func onScattered(_ client: ClientID, _ principal: Principal, _ workerID: WorkerID, _ keys: [KeySize]) {
         if let oversized = keys.first(where: { $0.nbytes > config.maxResultBytes }) {
             refuse(client, .outOfRange, "scattered '\(oversized.key)': nbytes over \(config.maxResultBytes)")
             return
         }
-        guard let address = workers[workerID]?.address else {
+        guard let holder = workers[workerID] else {
             for item in keys {
                 failTask(item.key, for: client, as: "UnknownWorker", "scattered to worker '\(workerID)', which is not connected")
             }
@@ -244,10 +244,10 @@ extension SchedulerState {
                 // scattered value may be revived from the copy just stored; a computed one is recomputed. The
                 // new copy never joins the holders of a result in memory, so no client can replace what others
                 // fetch.
-                if clients[client]!.principal.role != .admin && recomputesAdminWork(item.key) {
+                if principal.role != .admin && recomputesAdminWork(item.key) {
                     failTask(
                         item.key, for: client, as: "NotAllowed",
-                        "key '\(item.key)' stands for an admin's task; this client is \(clients[client]!.principal)")
+                        "key '\(item.key)' stands for an admin's task; this client is \(principal)")
                     continue
                 }
                 existing.wantedBy.insert(client)
@@ -255,16 +255,16 @@ extension SchedulerState {
                 // holds or runs the key itself.
                 let orphan = existing.processingOn != workerID && !existing.holders.contains(workerID)
                 if orphan && !(existing.status == .released && existing.spec.function == "scatter") {
-                    actions.append(.toWorker(workers[workerID]!.routing, .freeKeys([item.key])))
+                    actions.append(.toWorker(holder.routing, .freeKeys([item.key])))
                 }
                 switch existing.status {
                 case .released where existing.spec.function == "scatter":
                     existing.nbytes = item.nbytes
                     existing.holders = [workerID]
                     setStatus(existing, .memory)
-                    workers[workerID]!.held.insert(item.key)
-                    workers[workerID]!.bytesHeld.addSaturating(item.nbytes)
-                    actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: item.nbytes, holders: [address])))
+                    holder.held.insert(item.key)
+                    holder.bytesHeld.addSaturating(item.nbytes)
+                    actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: item.nbytes, holders: [holder.address])))
                 case .released:
                     recompute(item.key)
                 case .memory:
@@ -286,9 +286,9 @@ extension SchedulerState {
             task.wantedBy = [client]
             tasks[item.key] = task
             record(item.key, from: nil, to: .memory)
-            workers[workerID]!.held.insert(item.key)
-            workers[workerID]!.bytesHeld.addSaturating(item.nbytes)
-            actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: item.nbytes, holders: [address])))
+            holder.held.insert(item.key)
+            holder.bytesHeld.addSaturating(item.nbytes)
+            actions.append(.toClient(client, .taskFinished(key: item.key, nbytes: item.nbytes, holders: [holder.address])))
         }
     }
 

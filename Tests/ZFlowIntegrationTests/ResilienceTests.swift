@@ -218,15 +218,7 @@ struct MidGraphKillTests {
         let client = try await cluster.client()
         let leaves = 8192
         let started = Date()
-        let root = try await client.submitGraph { graph in
-            var level = try (0..<leaves).map { try graph.add(StandardFunctions.inc, $0) }
-            while level.count > 1 {
-                level = try stride(from: 0, to: level.count, by: 2).map {
-                    try graph.add(StandardFunctions.add, level[$0], level[$0 + 1])
-                }
-            }
-            return level[0]
-        }
+        let root = try await cluster.treeSum(client, leaves: leaves)
         _ = try await cluster.waitForInfo(client, "300 results in memory") { info in (info.taskCounts["memory"] ?? 0) >= 300 }
         let pendingAtKill = root.status == .pending
         cluster.workers["w1"]!.signal(SIGKILL)

@@ -40,15 +40,7 @@ struct SecurityTests {
         #expect(try await summed.result(timeout: .seconds(20)) == 30, "scattered data reached the workers over CURVE")
 
         let leaves = 1024
-        let root = try await client.submitGraph { graph in
-            var level = try (0..<leaves).map { try graph.add(StandardFunctions.inc, $0) }
-            while level.count > 1 {
-                level = try stride(from: 0, to: level.count, by: 2).map {
-                    try graph.add(StandardFunctions.add, level[$0], level[$0 + 1])
-                }
-            }
-            return level[0]
-        }
+        let root = try await cluster.treeSum(client, leaves: leaves)
         #expect(try await root.result(timeout: .seconds(40)) == leaves * (leaves + 1) / 2)
         let info = try await cluster.waitForInfo(client, "peer fetches reported") { info in
             info.workers.count == 2 && info.workers.reduce(0) { $0 + $1.metrics.fetchedKeys } > 0

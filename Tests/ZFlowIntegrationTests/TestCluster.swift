@@ -79,6 +79,20 @@ final class TestCluster: @unchecked Sendable {
         return info
     }
 
+    /// Submits, as one graph, the binary tree sum of `inc(0)…inc(leaves - 1)` (`leaves` a power of two); its
+    /// result is `leaves * (leaves + 1) / 2`.
+    func treeSum(_ client: Client, leaves: Int) async throws -> Future<Int> {
+        try await client.submitGraph { graph in
+            var level = try (0..<leaves).map { try graph.add(StandardFunctions.inc, $0) }
+            while level.count > 1 {
+                level = try stride(from: 0, to: level.count, by: 2).map {
+                    try graph.add(StandardFunctions.add, level[$0], level[$0 + 1])
+                }
+            }
+            return level[0]
+        }
+    }
+
     /// Terminates every process this cluster started.
     func shutdown() {
         for worker in workers.values { worker.terminate() }

@@ -1,4 +1,3 @@
-import CZMQShim
 import Foundation
 import Logging
 import ZFlowCore
