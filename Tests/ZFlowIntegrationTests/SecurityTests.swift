@@ -141,8 +141,10 @@ struct SecurityTests {
             TestCluster.executable("zflow-worker"),
             [cluster.address, "--name", "intruder", "--heartbeat-ms", "100", "--exit-with-stdin", "--nanny", "--security", other.path])
         defer { nannied.terminate() }
-        let nannyStatus = nannied.waitForExit(timeout: 15)
-        #expect(nannyStatus == 77, "the nanny gives up on a refused key (still running: \(nannyStatus == nil)); stderr: \(nannied.err)")
+        let nannyStatus = nannied.waitForExit(timeout: 20)
+        #expect(
+            nannyStatus == 77,
+            "the nanny gives up on a refused key (still running: \(nannyStatus == nil)); stdout: \(nannied.out); stderr: \(nannied.err)")
         #expect(nannied.err.lowercased().contains("refused"), "\(nannied.err)")
         #expect(try await client.schedulerInfo().workers.map(\.name) == ["w0"])
         #expect(try await client.submit(StandardFunctions.inc, 1).result(timeout: .seconds(10)) == 2)

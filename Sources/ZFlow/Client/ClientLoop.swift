@@ -309,6 +309,9 @@ private struct ClientLoopState {
     var lastIdleCheck = Instant.zero
     /// Whether failed handshakes with the scheduler amount to a refusal.
     var handshakeFailures = HandshakeFailures()
+    /// Set once the scheduler refused this client's security handshake: libzmq does not try that connection
+    /// again, so every request from then on fails with it (one that comes before the event, too).
+    var securityFailure: ClientError?
     var pendingReplies: [PeerAddress: [PendingReply]] = [:]
     var waiters: [Int: Waiter] = [:]
     /// Gathers with a deadline, until done.
@@ -469,6 +472,10 @@ private struct ClientLoopState {
                 completion(.failure(error))
             }
         case .request(let message, let completion):
+            if let securityFailure {
+                completion(.failure(securityFailure))
+                return
+            }
             if case .register = message { registering = true }
             infoRequests.append(completion)
             flushReleases()
@@ -787,9 +794,10 @@ private struct ClientLoopState {
             guard let event = HandshakeEvent(monitorFrames: frames), handshakeFailures.record(event) else { continue }
             let problem = ClientError.security(securityProblem(event))
             logger.error("\(problem)")
-            guard registering, !infoRequests.isEmpty else { continue }
+            securityFailure = problem
             registering = false
-            infoRequests.removeFirst()(.failure(problem))
+            for request in infoRequests { request(.failure(problem)) }
+            infoRequests.removeAll()
         }
     }
 
