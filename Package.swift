@@ -24,6 +24,8 @@ let package = Package(
             name: "CMsgPack", path: "CMsgPack", pkgConfig: "msgpack",
             providers: [.apt(["libmsgpack-dev"])]),
         .target(name: "ZFlowCore"),
+        .target(name: "CPrefetch"),
+        .target(name: "ZFlowWords", dependencies: ["CPrefetch"]),
         .target(name: "CCrashReport"),
         .target(name: "ZFlowWire", dependencies: ["ZFlowCore", "CMsgPack"]),
         .target(
@@ -33,7 +35,7 @@ let package = Package(
         .target(
             name: "ZFlow",
             dependencies: [
-                "ZFlowCore", "ZFlowWire", "ZFlowScheduling", "ZFlowZMQ", "CCrashReport",
+                "ZFlowCore", "ZFlowWire", "ZFlowScheduling", "ZFlowZMQ", "ZFlowWords", "CCrashReport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Collections", package: "swift-collections"),
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "ZFlowWireTests", dependencies: ["ZFlowWire", "ZFlowCore"]),
         .testTarget(name: "ZFlowSchedulingTests", dependencies: ["ZFlowScheduling", "ZFlowTestKit"]),
         .testTarget(name: "ZFlowZMQTests", dependencies: ["ZFlowZMQ"]),
+        .testTarget(name: "ZFlowWordsTests", dependencies: ["ZFlowWords"]),
         .testTarget(
             name: "ZFlowIntegrationTests",
             dependencies: [

@@ -4,8 +4,9 @@
 //     wordcount [--top K] [--workers N] [--scheduler tcp://HOST:PORT] FILE_OR_DIRECTORY...
 //
 // Without --scheduler it starts an embedded local cluster (a scheduler and N workers) and stops it at the end.
-// The job itself is `WordCountJob.run` (Sources/ZFlow/Jobs/WordCountJob.swift): one `count-file-words` task per
-// file, each file read on a worker, then `merge-counts` tasks pairwise until one count is left.
+// The job itself is `WordCountJob.run` (Sources/ZFlow/Jobs/WordCountJob.swift): `count-words-in-files` tasks of
+// about equal size (large files cut, small ones batched), each reading its files on a worker, then
+// `merge-word-counts` tasks until one count is left.
 import Foundation
 import ZFlow
 
@@ -63,5 +64,5 @@ let top = result.top(options.top)
 let width = top.map(\.word.count).max() ?? 0
 for (word, count) in top { print(word.padding(toLength: width, withPad: " ", startingAt: 0), count) }
 let workers = try await client.schedulerInfo().workers.count
-print("\(result.files) files, \(result.totalWords) words, \(result.counts.count) distinct, in \(elapsed) on \(workers) workers")
+print("\(result.files) files, \(result.totalWords) words, \(result.distinctWords) distinct, in \(elapsed) on \(workers) workers")
 client.close()

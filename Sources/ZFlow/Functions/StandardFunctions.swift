@@ -1,4 +1,5 @@
 import Foundation
+import ZFlowWords
 
 /// What a shell command printed and how it ended.
 public struct ShellResult: Codable, Hashable, Sendable, TaskValue {
@@ -97,15 +98,17 @@ public enum StandardFunctions {
     public static let readFile = TaskFunction("read-file", access: .files) { (path: String) in
         try String(contentsOfFile: try TaskContext.readableFile(path), encoding: .utf8)
     }
-    /// Counts the words of a text (lower-cased, split on anything that is not a letter or digit).
-    public static let countWords = TaskFunction("count-words") { (text: String) in WordCounting.count(text) }
-    /// Reads a file on the worker (inside the directories it allows) and counts its words.
-    public static let countFileWords = TaskFunction("count-file-words", access: .files) { (path: String) in
-        WordCounting.count(try String(contentsOfFile: try TaskContext.readableFile(path), encoding: .utf8))
+    /// Counts the words of a text (`WordCounter` says what a word is); the most frequent first.
+    public static let countWords = TaskFunction("count-words") { (text: String) -> [WordFrequency] in
+        try WordCounts(counting: text).top(.max).map { WordFrequency(word: $0.word, count: $0.count) }
+    }
+    /// Reads segments of files on the worker (inside the directories it allows) and counts their words.
+    public static let countWordsInFiles = TaskFunction("count-words-in-files", access: .files) { (segments: [FileSegment]) in
+        try FileWordCounting.count(segments, readable: TaskContext.readableFile)
     }
     /// Adds up word counts.
-    public static let mergeCounts = TaskFunction("merge-counts") { (parts: [[String: Int]]) in
-        WordCounting.merge(parts)
+    public static let mergeWordCounts = TaskFunction("merge-word-counts") { (parts: [WordCounts]) in
+        try WordCounts.merged(parts)
     }
     /// Always throws with the given message.
     public static let fail = TaskFunction("fail") { (message: String) -> Int in
@@ -122,33 +125,18 @@ public enum StandardFunctions {
     public static var registry: FunctionRegistry {
         FunctionRegistry([
             identity.erased, inc.erased, add.erased, sum.erased, sleep.erased, timedSleep.erased, bytes.erased, length.erased,
-            shell.erased, command.erased, readFile.erased, countWords.erased, countFileWords.erased, mergeCounts.erased, fail.erased,
+            shell.erased, command.erased, readFile.erased, countWords.erased, countWordsInFiles.erased, mergeWordCounts.erased, fail.erased,
         ])
     }
 }
 
-/// Word counting shared by the standard functions and the word count example.
-public enum WordCounting {
-    /// Counts lower-cased words; a word is a run of letters, digits or apostrophes.
-    public static func count(_ text: String) -> [String: Int] {
-        var counts: [String: Int] = [:]
-        var word = ""
-        for character in text.lowercased() {
-            if character.isLetter || character.isNumber || character == "'" {
-                word.append(character)
-            } else if !word.isEmpty {
-                counts[word, default: 0] += 1
-                word = ""
-            }
-        }
-        if !word.isEmpty { counts[word, default: 0] += 1 }
-        return counts
-    }
-
-    /// Adds counts together.
-    public static func merge(_ parts: [[String: Int]]) -> [String: Int] {
-        var total: [String: Int] = [:]
-        for part in parts { total.merge(part, uniquingKeysWith: +) }
-        return total
-    }
+/// One word and how often it occurs.
+public struct WordFrequency: Codable, Hashable, Sendable, TaskValue {
+    /// The word.
+    public var word: String
+    /// Its count.
+    public var count: Int
 }
+
+extension WordCounts: TaskValue {}
+extension FileSegment: TaskValue {}

@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// The workloads there are.
     enum Workload: String, CaseIterable, ExpressibleByArgument {
-        case throughput, latency, transfer, zmq, tree, graph, core
+        case throughput, latency, transfer, zmq, tree, graph, core, wordcount
     }
 
     @Flag(help: "One JSON object per workload, one per line.")
@@ -30,12 +30,25 @@ struct BenchCommand: AsyncParsableCommand {
     @Argument(help: "Workloads to run (default: all): \(Workload.allCases.map(\.rawValue).joined(separator: ", ")).")
     var workloads: [Workload] = Workload.allCases
 
+    @Option(help: "wordcount: the size of the generated corpus, in MB (10^6 bytes).")
+    var corpusMb: Int = 200
+
+    @Option(help: "wordcount: count this directory's .txt files instead of a temporary generated corpus (generated and kept there when the directory does not exist).")
+    var corpus: String?
+
+    @Option(help: "wordcount: a Python with `distributed` installed (e.g. .dask-venv/bin/python), to time ../shared/bench/dask_wordcount.py on the same files in the same run.")
+    var python: String?
+
+    @Option(help: "wordcount: the baseline script for --python.")
+    var baselineScript: String = "../shared/bench/dask_wordcount.py"
+
     @Flag(help: "Run throughput, latency and transfer twice, plaintext then with CURVE on every socket (keys made for the run), with each pair's ratio.")
     var security = false
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1") }
+        guard corpusMb >= 1 && corpusMb <= 100_000 else { throw ValidationError("--corpus-mb must be from 1 to 100000") }
     }
 
     func run() async throws {
@@ -63,6 +76,10 @@ struct BenchCommand: AsyncParsableCommand {
             case .tree: results = [try await bench.tree(leaves: 1 << 14)]
             case .graph: results = [try await bench.graph(tasks: 200_000)]
             case .core: results = [bench.schedulerCore(tasks: 100_000)]
+            case .wordcount:
+                results = try await WordCountBenchmark(
+                    runs: runs, corpus: corpus, megabytes: corpusMb, python: python.map { ($0, baselineScript) }
+                ).run()
             }
             for result in results {
                 print(json ? result.jsonLine : result.humanLine)

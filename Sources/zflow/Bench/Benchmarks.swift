@@ -12,12 +12,17 @@ struct Benchmarks {
     private func cluster(workers: Int) async throws -> (LocalCluster, Client) {
         let cluster = try LocalCluster(workers: workers, threads: 1, mode: .processes, security: security)
         let client = try await Client.connect(cluster.address, security: security)
+        try await Self.waitForWorkers(client, count: workers)
+        return (cluster, client)
+    }
+
+    /// Returns once `count` workers have registered (20 s at most).
+    static func waitForWorkers(_ client: Client, count: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(20)
-        while try await client.schedulerInfo().workers.count < workers {
+        while try await client.schedulerInfo().workers.count < count {
             guard ContinuousClock.now < deadline else { throw ClientError.timedOut(seconds: 20) }
             try await Task.sleep(for: .milliseconds(10))
         }
-        return (cluster, client)
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {

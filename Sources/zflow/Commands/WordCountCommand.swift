@@ -40,13 +40,13 @@ struct WordCountCommand: AsyncParsableCommand {
         }
         let top = result.top(self.top)
         if cluster.json {
-            print(jsonLine(WordCountReport(files: result.files, words: result.totalWords, distinct: result.counts.count,
+            print(jsonLine(WordCountReport(files: result.files, words: result.totalWords, distinct: result.distinctWords,
                 top: top.map { WordCountReport.Entry(word: $0.word, count: $0.count) })))
             return
         }
         let width = top.map(\.word.count).max() ?? 0
         for (word, count) in top { print(word.padding(toLength: width, withPad: " ", startingAt: 0), count) }
-        print("\(result.files) files, \(result.totalWords) words, \(result.counts.count) distinct")
+        print("\(result.files) files, \(result.totalWords) words, \(result.distinctWords) distinct")
     }
 }
 

@@ -1,0 +1,217 @@
+import Foundation
+
+/// Words and how often each occurs, in a compact form that travels between workers as one byte string.
+///
+/// `encoded` holds one entry per distinct word: the word's length in bytes (LEB128), its lower-cased UTF-8
+/// bytes, its count (LEB128, at least 1). Decoding checks every length and count, so a malformed value is an
+/// error, never a trap.
+public struct WordCounts: Sendable, Codable, CustomStringConvertible {
+    /// The entries, as described above.
+    public let encoded: Data
+    /// All words counted (the sum of the counts).
+    public let totalWords: Int
+    /// Distinct words.
+    public let distinctWords: Int
+
+    /// No words.
+    public init() {
+        encoded = Data()
+        totalWords = 0
+        distinctWords = 0
+    }
+
+    /// The counts of a table.
+    ///
+    /// - Throws: `WordCountError.countOverflow` when a count or the total went past `Int.max`.
+    init(table: borrowing WordTable) throws(WordCountError) {
+        guard let total = table.total else { throw .countOverflow }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(table.wordBytes + table.distinct * 4)
+        table.forEach { word, count in
+            Self.appendNumber(word.count, to: &bytes)
+            bytes.append(contentsOf: word)
+            Self.appendNumber(count, to: &bytes)
+        }
+        encoded = Data(bytes)
+        totalWords = total
+        distinctWords = table.distinct
+    }
+
+    /// Reads encoded entries, checking them: lengths and counts in range, words of well-formed UTF-8, no word
+    /// twice, a total that fits in `Int`.
+    ///
+    /// - Throws: `WordCountError.malformedCounts` or `.countOverflow`.
+    public init(encoded: Data) throws(WordCountError) {
+        var entries = 0
+        var table = WordTable(expectedDistinct: 1024)
+        var scratch = WordScratch()
+        try Self.forEachEntry(in: encoded) { (word, count) throws(WordCountError) in
+            guard String(validating: word, as: UTF8.self) != nil else {
+                throw .malformedCounts("a word that is not well-formed UTF-8")
+            }
+            scratch.add(word, count: count, to: &table)
+            entries += 1
+        }
+        guard table.distinct == entries else { throw .malformedCounts("a word listed twice") }
+        guard let total = table.total else { throw .countOverflow }
+        self.encoded = encoded
+        totalWords = total
+        distinctWords = entries
+    }
+
+    /// Counts the words of a text given as UTF-8 bytes.
+    public init(counting bytes: some Sequence<UInt8>) throws(WordCountError) {
+        var counter = WordCounter()
+        let array = Array(bytes)
+        let failure = array.withUnsafeBytes { raw -> WordCountError? in
+            do throws(WordCountError) {
+                try counter.count(text: raw)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+        self = try counter.counts()
+    }
+
+    /// Counts the words of a text.
+    public init(counting text: String) throws(WordCountError) {
+        try self.init(counting: text.utf8)
+    }
+
+    /// The sum of several counts.
+    ///
+    /// - Throws: `WordCountError.countOverflow` when a sum does not fit in `Int`.
+    public static func merged(_ parts: [WordCounts]) throws(WordCountError) -> WordCounts {
+        if parts.count == 1 { return parts[0] }
+        var table = WordTable(expectedDistinct: parts.map(\.distinctWords).max() ?? 0)
+        var scratch = WordScratch()
+        for part in parts {
+            try forEachEntry(in: part.encoded) { (word, count) throws(WordCountError) in scratch.add(word, count: count, to: &table) }
+        }
+        return try WordCounts(table: table)
+    }
+
+    /// Every distinct word with its count, in no particular order.
+    ///
+    /// Words are compared by their bytes, as Python compares strings: `café` with a precomposed `é` and with
+    /// `e` and a combining accent are two words here, though Swift's `String` (and so a `[String: Int]`
+    /// dictionary) holds them equal.
+    public var entries: [(word: String, count: Int)] {
+        var result: [(word: String, count: Int)] = []
+        result.reserveCapacity(distinctWords)
+        // The entries were checked when this value was made.
+        try? Self.forEachEntry(in: encoded) { (word, count) throws(WordCountError) in
+            result.append((String(decoding: word, as: UTF8.self), count))
+        }
+        return result
+    }
+
+    /// How often `word` (compared by its UTF-8 bytes) occurs.
+    public func count(of word: String) -> Int {
+        let bytes = Array(word.utf8)
+        var found = 0
+        try? Self.forEachEntry(in: encoded) { (candidate, count) throws(WordCountError) in
+            if found == 0, candidate.elementsEqual(bytes) { found = count }
+        }
+        return found
+    }
+
+    /// The `limit` most frequent words, most frequent first (ties in the order of their bytes).
+    public func top(_ limit: Int) -> [(word: String, count: Int)] {
+        var entries: [(word: [UInt8], count: Int)] = []
+        entries.reserveCapacity(distinctWords)
+        try? Self.forEachEntry(in: encoded) { (word, count) throws(WordCountError) in entries.append((Array(word), count)) }
+        let order: ((word: [UInt8], count: Int), (word: [UInt8], count: Int)) -> Bool = {
+            $0.count != $1.count ? $0.count > $1.count : $0.word.lexicographicallyPrecedes($1.word)
+        }
+        let sorted = limit >= entries.count ? entries.sorted(by: order) : Array(entries.sorted(by: order).prefix(max(0, limit)))
+        return sorted.map { (String(decoding: $0.word, as: UTF8.self), $0.count) }
+    }
+
+    /// `N words, M distinct`.
+    public var description: String { "\(totalWords) words, \(distinctWords) distinct" }
+
+    /// Encodes as one byte string.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(encoded)
+    }
+
+    /// Decodes one byte string, checking every entry.
+    public init(from decoder: Decoder) throws {
+        let data = try decoder.singleValueContainer().decode(Data.self)
+        do {
+            try self.init(encoded: data)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    // MARK: - Encoding
+
+    private static func appendNumber(_ value: Int, to bytes: inout [UInt8]) {
+        var rest = UInt64(value)
+        while rest >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
+
+    /// Calls `body` with each entry's word and count, checking the encoding as it goes.
+    private static func forEachEntry(
+        in data: Data, _ body: (UnsafeRawBufferPointer, Int) throws(WordCountError) -> Void
+    ) throws(WordCountError) {
+        let failure = data.withUnsafeBytes { bytes -> WordCountError? in
+            do throws(WordCountError) {
+                var index = 0
+                func number() throws(WordCountError) -> Int {
+                    var value: UInt64 = 0
+                    var shift: UInt64 = 0
+                    while true {
+                        guard index < bytes.count else { throw .malformedCounts("an entry ends early") }
+                        let byte = bytes[index]
+                        index += 1
+                        guard shift < 63 || (shift == 63 && byte <= 1) else { throw .malformedCounts("a number is too long") }
+                        value |= UInt64(byte & 0x7F) << shift
+                        if byte < 0x80 { break }
+                        shift += 7
+                    }
+                    guard value <= UInt64(Int.max) else { throw .malformedCounts("a number does not fit in Int") }
+                    return Int(value)
+                }
+                while index < bytes.count {
+                    let length = try number()
+                    guard length > 0, length <= WordTable.maximumWordLength, length <= bytes.count - index else {
+                        throw .malformedCounts("a word length of \(length) at byte \(index)")
+                    }
+                    let word = UnsafeRawBufferPointer(rebasing: bytes[index..<index + length])
+                    index += length
+                    let count = try number()
+                    guard count > 0 else { throw .malformedCounts("a count of 0") }
+                    try body(word, count)
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+}
+
+/// A padded copy of one word at a time, for `WordTable.add` (which reads whole eight-byte words past a word's
+/// end).
+private struct WordScratch {
+    private var bytes = [UInt8](repeating: 0, count: 64)
+
+    mutating func add(_ word: UnsafeRawBufferPointer, count: Int, to table: inout WordTable) {
+        if bytes.count < word.count + 16 { bytes = [UInt8](repeating: 0, count: word.count * 2 + 16) }
+        bytes.withUnsafeMutableBytes { buffer in
+            buffer.copyMemory(from: word)
+            table.add(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), length: word.count, count: count)
+        }
+    }
+}
