@@ -36,10 +36,10 @@ public enum WordCountPlan {
         }
     }
 
-    /// The bytes a task should count for `totalBytes` over `threads` worker threads: about four tasks a thread
+    /// The bytes a task should count for `totalBytes` over `threads` worker threads: about eight tasks a thread
     /// (so a slow worker does not hold the end back), from 1 MiB to 64 MiB.
     public static func targetBytes(totalBytes: Int, threads: Int) -> Int {
-        let share = totalBytes / max(1, threads) / 4
+        let share = totalBytes / max(1, threads) / 8
         return min(max(share, 1 << 20), 64 << 20)
     }
 
@@ -57,6 +57,7 @@ public enum WordCountPlan {
         }
         for file in files {
             guard let size = file.size else {
+                close()
                 tasks.append([FileSegment(path: file.path)])
                 continue
             }

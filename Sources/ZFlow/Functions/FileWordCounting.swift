@@ -24,9 +24,14 @@ enum FileWordCounting {
         defer { buffer.deallocate() }
         for segment in segments {
             let path = try readable(segment.path)
-            let file = open(path, O_RDONLY | O_CLOEXEC)
+            // Non-blocking open: a FIFO without a writer must not hold a worker thread.
+            let file = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard file >= 0 else { throw FileReadFailed(path: segment.path, reason: String(cString: strerror(errno))) }
             defer { close(file) }
+            var status = stat()
+            guard fstat(file, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+                throw FileReadFailed(path: segment.path, reason: "not a regular file")
+            }
             try count(segment, of: file, path: segment.path, into: &counter, buffer: buffer)
         }
         return try counter.counts()
@@ -55,6 +60,8 @@ enum FileWordCounting {
             var bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<read])
             if !started {
                 guard let first = bytes.firstIndex(where: WordCounter.isBreak) else {
+                    // No break up to the nominal end: the segment before reaches past it, this one is empty.
+                    guard position + read < nominalEnd else { break }
                     position += read
                     continue
                 }

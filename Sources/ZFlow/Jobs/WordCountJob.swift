@@ -86,7 +86,7 @@ public enum WordCountJob {
         return Int(status.st_size)
     }
 
-    /// Expands files, directories (their `.txt` files, recursively) and glob patterns into absolute paths.
+    /// Expands files, directories (their regular `.txt` files, recursively) and glob patterns into absolute paths.
     ///
     /// - Throws: `ClientError.codec` naming a path that matches nothing.
     public static func expand(_ patterns: [String]) throws -> [String] {
@@ -104,6 +104,7 @@ public enum WordCountJob {
                 if isDirectory.boolValue {
                     let children = try manager.subpathsOfDirectory(atPath: url.path).sorted()
                     files += children.filter { $0.hasSuffix(".txt") }.map { url.appendingPathComponent($0).path }
+                        .filter { fileSize($0) != nil }
                 } else {
                     files.append(url.path)
                 }

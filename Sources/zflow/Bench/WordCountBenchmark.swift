@@ -50,6 +50,18 @@ struct WordCountBenchmark {
             name: "wordcount-1thread", detail: "\(label), counted by one thread in this process", unit: "MB/s",
             samples: threadSamples, extra: ["words": Double(here.totalWords), "distinct": Double(here.distinctWords)])
         results.append(perThread)
+        // Two threads in this process, each counting half the bytes: what two cores of this machine give
+        // together, the limit of a two-worker job.
+        let halves = Self.halves(files)
+        var pairSamples: [Double] = []
+        for _ in 0..<runs {
+            let start = ContinuousClock.now
+            DispatchQueue.concurrentPerform(iterations: 2) { half in _ = try? WordCountJob.countHere(halves[half]) }
+            pairSamples.append(megabytesCounted / Benchmarks.seconds(since: start))
+        }
+        results.append(BenchResult(
+            name: "wordcount-2threads", detail: "\(label), two threads in this process, half the bytes each", unit: "MB/s",
+            samples: pairSamples, extra: ["ratio_to_1thread": pairSamples.sorted()[pairSamples.count / 2] / perThread.median]))
 
         // The job: 2 worker processes x 1 thread, end to end from the first submit to the merged count.
         let cluster = try LocalCluster(
@@ -76,6 +88,7 @@ struct WordCountBenchmark {
         job.extra["MB_per_s_per_thread"] = megabytesCounted / job.median / 2
         job.extra["tasks"] = Double(tasks)
         job.extra["speedup_over_1thread"] = megabytesCounted / job.median / perThread.median
+        job.extra["ratio_to_2threads"] = megabytesCounted / job.median / results[results.count - 1].median
         results.append(job)
 
         if let python {
@@ -109,6 +122,19 @@ struct WordCountBenchmark {
             results.append(result)
         }
         return results
+    }
+
+    /// The files split in two lists of about equal bytes (whole files; the largest first, each to the lighter list).
+    static func halves(_ files: [String]) -> [[String]] {
+        let sized = files.map { ($0, (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0) }
+        var lists: [[String]] = [[], []]
+        var bytes = [0, 0]
+        for (file, size) in sized.sorted(by: { $0.1 > $1.1 }) {
+            let lighter = bytes[0] <= bytes[1] ? 0 : 1
+            lists[lighter].append(file)
+            bytes[lighter] += size
+        }
+        return lists
     }
 
     /// Reads the files as the job's reader does (`pread` into one 4 MiB buffer), counting nothing.
