@@ -6,7 +6,7 @@ public enum FunctionAccess: Sendable, Hashable {
     case computation
     /// Runs commands on the worker's machine (`shell`, `command`): needs `zflow-worker --allow-shell`.
     case shell
-    /// Reads files on the worker's machine (`read-file`, `count-file-words`): only inside `--data-dir` and the
+    /// Reads files on the worker's machine (`read-file`, `count-words-in-files`): only inside `--data-dir` and the
     /// `--allow-files` directories, checked by the function through `TaskContext.readableFile(_:)`.
     case files
 }

@@ -41,7 +41,7 @@ public struct WorkerMain: ParsableCommand {
     var allowShell = false
 
     /// Readable directories.
-    @Option(help: "A directory whose files tasks may read (read-file, count-file-words); repeat for several. --data-dir is readable too.")
+    @Option(help: "A directory whose files tasks may read (read-file, count-words-in-files); repeat for several. --data-dir is readable too.")
     var allowFiles: [String] = []
 
     /// The worker's data directory.
