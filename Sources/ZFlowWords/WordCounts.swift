@@ -43,20 +43,43 @@ public struct WordCounts: Sendable, Codable, CustomStringConvertible {
     /// - Throws: `WordCountError.malformedCounts` or `.countOverflow`.
     public init(encoded: Data) throws(WordCountError) {
         var entries = 0
-        var table = WordTable(expectedDistinct: 1024)
-        var scratch = WordScratch()
+        var total = 0
+        var hashes = HashSet64(expected: encoded.count / 8)
+        var collided = false
         try Self.forEachEntry(in: encoded) { (word, count) throws(WordCountError) in
-            guard String(validating: word, as: UTF8.self) != nil else {
-                throw .malformedCounts("a word that is not well-formed UTF-8")
-            }
-            scratch.add(word, count: count, to: &table)
+            guard Self.isWellFormedUTF8(word) else { throw .malformedCounts("a word that is not well-formed UTF-8") }
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard !overflow else { throw .countOverflow }
+            total = sum
             entries += 1
+            if !hashes.insert(HashSet64.hash(word)) { collided = true }
         }
-        guard table.distinct == entries else { throw .malformedCounts("a word listed twice") }
-        guard let total = table.total else { throw .countOverflow }
+        // Equal 64-bit hashes: rare, and settled by comparing the words themselves.
+        if collided {
+            var table = WordTable(expectedDistinct: entries)
+            var scratch = WordScratch()
+            try Self.forEachEntry(in: encoded) { (word, count) throws(WordCountError) in scratch.add(word, count: count, to: &table) }
+            guard table.distinct == entries else { throw .malformedCounts("a word listed twice") }
+        }
         self.encoded = encoded
         totalWords = total
         distinctWords = entries
+    }
+
+    /// Whether `bytes` are well-formed UTF-8.
+    private static func isWellFormedUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return true }
+        var index = 0
+        while index < bytes.count {
+            if base[index] < 0x80 {
+                index += 1
+                continue
+            }
+            let (scalar, size) = WordCounter.decode(base, at: index, count: bytes.count)
+            guard scalar != WordCounter.invalid else { return false }
+            index += size
+        }
+        return true
     }
 
     /// Counts the words of a text given as UTF-8 bytes.
@@ -199,6 +222,72 @@ public struct WordCounts: Sendable, Codable, CustomStringConvertible {
             }
         }
         if let failure { throw failure }
+    }
+}
+
+/// A set of 64-bit hashes (open addressing, linear probing), to find a word listed twice without keeping words.
+private struct HashSet64: ~Copyable {
+    private var slots: UnsafeMutablePointer<UInt64>
+    private var mask: Int
+    private var count = 0
+    private var holdsZero = false
+
+    init(expected: Int) {
+        var capacity = 64
+        while capacity < expected * 2 { capacity <<= 1 }
+        mask = capacity - 1
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: 0, count: capacity)
+    }
+
+    deinit { slots.deallocate() }
+
+    /// Adds `value`; false when it was there already.
+    mutating func insert(_ value: UInt64) -> Bool {
+        if value == 0 {
+            defer { holdsZero = true }
+            return !holdsZero
+        }
+        var index = Int(truncatingIfNeeded: value >> 20) & mask
+        while slots[index] != 0 {
+            if slots[index] == value { return false }
+            index = (index + 1) & mask
+        }
+        slots[index] = value
+        count += 1
+        if count * 2 > mask { grow() }
+        return true
+    }
+
+    private mutating func grow() {
+        let old = slots
+        let oldCapacity = mask + 1
+        mask = oldCapacity * 2 - 1
+        slots = .allocate(capacity: oldCapacity * 2)
+        slots.initialize(repeating: 0, count: oldCapacity * 2)
+        for position in 0..<oldCapacity where old[position] != 0 {
+            var index = Int(truncatingIfNeeded: old[position] >> 20) & mask
+            while slots[index] != 0 { index = (index + 1) & mask }
+            slots[index] = old[position]
+        }
+        old.deallocate()
+    }
+
+    /// A 64-bit hash of a word's bytes (eight-byte parts mixed by multiplication; no read past the end).
+    static func hash(_ word: UnsafeRawBufferPointer) -> UInt64 {
+        var mixed = UInt64(truncatingIfNeeded: word.count) &* 0x9E37_79B9_7F4A_7C15
+        var offset = 0
+        while offset < word.count {
+            var part: UInt64 = 0
+            if word.count - offset >= 8 {
+                part = word.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            } else {
+                for byte in (offset..<word.count).reversed() { part = part << 8 | UInt64(word[byte]) }
+            }
+            mixed = (mixed ^ part ^ (mixed >> 29)) &* 0xBF58_476D_1CE4_E5B9
+            offset += 8
+        }
+        return mixed ^ (mixed >> 32)
     }
 }
 
