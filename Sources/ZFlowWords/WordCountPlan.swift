@@ -37,11 +37,14 @@ public enum WordCountPlan {
     }
 
     /// The bytes a task should count for `totalBytes` over `threads` worker threads: about eight tasks a thread
-    /// (so a slow worker does not hold the end back), from 1 MiB to 64 MiB.
+    /// (so a slow worker does not hold the end back), from 1 MiB to 64 MiB, and never more than `maximumTasks`.
     public static func targetBytes(totalBytes: Int, threads: Int) -> Int {
         let share = totalBytes / max(1, threads) / 8
-        return min(max(share, 1 << 20), 64 << 20)
+        return max(min(max(share, 1 << 20), 64 << 20), totalBytes / maximumTasks)
     }
+
+    /// The most tasks `targetBytes` plans for (a huge, perhaps sparse, file gets larger segments instead).
+    public static let maximumTasks = 100_000
 
     /// The tasks' segments, in file order: files larger than `targetBytes` cut into segments of about
     /// `targetBytes`; smaller ones (and the ends of large ones) gathered until a task holds about `targetBytes`.

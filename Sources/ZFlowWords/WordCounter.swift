@@ -32,7 +32,7 @@ public enum WordCountError: Error, Equatable, Sendable, CustomStringConvertible 
 /// One counter is for one thread. It is noncopyable: its tables are mutated in place, without the runtime
 /// exclusivity checks a class would pay on every word.
 public struct WordCounter: ~Copyable {
-    /// The longest word counted, in bytes.
+    /// The longest word counted, in bytes (a word that ends in a scalar of 0x80 or more leaves 12 bytes to spare).
     public static let maximumWordLength = WordTable.maximumWordLength
     /// The most bytes a streamed text may run without a break byte.
     public static let maximumRunWithoutBreak = 256 << 20
@@ -43,25 +43,8 @@ public struct WordCounter: ~Copyable {
     private let asciiCaseClasses: UnsafeMutablePointer<UInt8>
     private let asciiBreaks: UnsafeMutablePointer<Bool>
 
-    /// A word's place in `batch`, with what the table needs to find it.
-    private struct PendingWord {
-        var start: Int
-        var length: Int
-        var head: UInt64
-        var hash: UInt32
-    }
-
-    /// Lower-cased words not yet added to the table, back to back, and after them the word being read; 16
-    /// spare bytes follow `batchCapacity` (the table reads whole eight-byte words).
-    private var batch: UnsafeMutablePointer<UInt8>
-    private var batchCapacity: Int
-    /// Bytes of the finished words in `batch`.
-    private var batchUsed = 0
-    /// The finished words in `batch`, whose table slots were asked for.
-    private let pending: UnsafeMutablePointer<PendingWord>
-    private var pendingCount = 0
-    /// Words a batch holds: enough for their cache misses to overlap, few enough that their slots stay cached.
-    private static let batchWords = 64
+    /// Finished words on their way into `table`, and the word being read after them.
+    private var batch = WordBatch()
 
     /// Streamed bytes not yet counted (after the last break byte).
     private var carry: UnsafeMutablePointer<UInt8>
@@ -84,10 +67,6 @@ public struct WordCounter: ~Copyable {
         for byte in 0..<256 {
             (asciiBreaks + byte).initialize(to: byte < 0x80 && tables.asciiWordBytes[byte] == 0 && tables.asciiCaseClasses[byte] == 0)
         }
-        batchCapacity = 16 << 10
-        batch = .allocate(capacity: batchCapacity + 16)
-        batch.initialize(repeating: 0, count: batchCapacity + 16)
-        pending = .allocate(capacity: Self.batchWords)
         carryCapacity = 0
         carry = .allocate(capacity: 0)
     }
@@ -96,8 +75,6 @@ public struct WordCounter: ~Copyable {
         asciiWordBytes.deallocate()
         asciiCaseClasses.deallocate()
         asciiBreaks.deallocate()
-        batch.deallocate()
-        pending.deallocate()
         carry.deallocate()
     }
 
@@ -170,87 +147,42 @@ public struct WordCounter: ~Copyable {
 
     // MARK: - Scanning
 
-    /// Counts the words of `bytes[0..<count]`, which starts at a text's start or a break byte and ends at a
-    /// text's end or just before a break byte.
+    /// Counts the words of `bytes[0..<count]`, a region that starts at a text's start or at or just after a break
+    /// byte, and ends at a text's end or at or just before a break byte.
     private mutating func scan(_ bytes: UnsafePointer<UInt8>, count: Int) throws(WordCountError) {
         lastWideEnd = -1
         let words = asciiWordBytes
-        var word = batch + batchUsed
-        var room = batchCapacity - batchUsed
+        var word = batch.next
+        var room = batch.room
         var length = 0
         var index = 0
         while index < count {
             let value = words[Int(bytes[index])]
             if value &- 1 < 0x7F {
                 if length == room {
-                    try makeRoom(wordLength: length, needed: length + 1)
-                    word = batch + batchUsed
-                    room = batchCapacity - batchUsed
+                    try batch.makeRoom(wordLength: length, needed: length + 1, into: &table)
+                    word = batch.next
+                    room = batch.room
                 }
                 word[length] = value
                 length &+= 1
                 index &+= 1
             } else if value == 0 {
                 if length > 0 {
-                    endWord(length: length)
-                    word = batch + batchUsed
-                    room = batchCapacity - batchUsed
+                    batch.finish(length: length, into: &table)
+                    word = batch.next
+                    room = batch.room
                     length = 0
                 }
                 index &+= 1
             } else {
                 index = try wideScalar(at: index, in: bytes, count: count, wordLength: &length)
-                word = batch + batchUsed
-                room = batchCapacity - batchUsed
+                word = batch.next
+                room = batch.room
             }
         }
-        if length > 0 { endWord(length: length) }
-        addBatch()
-    }
-
-    /// Finishes the word of `length` bytes being read: hashes it, asks for its table slot, and adds the batch
-    /// to the table when it is full.
-    @inline(__always)
-    private mutating func endWord(length: Int) {
-        let word = batch + batchUsed
-        let head = WordTable.head(word, length: length)
-        let hash = WordTable.hash(head: head, bytes: word, length: length)
-        table.prefetch(hash: hash)
-        pending[pendingCount] = PendingWord(start: batchUsed, length: length, head: head, hash: hash)
-        pendingCount &+= 1
-        batchUsed &+= length
-        if pendingCount == Self.batchWords || batchCapacity - batchUsed < 256 { addBatch() }
-    }
-
-    /// Adds the finished words to the table and empties the batch.
-    private mutating func addBatch() {
-        for number in 0..<pendingCount {
-            let word = pending[number]
-            table.add(batch + word.start, length: word.length, head: word.head, hash: word.hash, count: 1)
-        }
-        pendingCount = 0
-        batchUsed = 0
-    }
-
-    /// Makes room for the word being read (`wordLength` bytes so far) to reach `needed` bytes: adds the finished
-    /// words and moves it to the batch's start, and grows the batch if that is not enough.
-    ///
-    /// - Throws: `WordCountError.wordTooLong` when `needed` passes `maximumWordLength`.
-    private mutating func makeRoom(wordLength: Int, needed: Int) throws(WordCountError) {
-        guard needed <= Self.maximumWordLength else { throw .wordTooLong }
-        if batchUsed > 0 {
-            let start = batchUsed
-            addBatch()
-            UnsafeMutableRawPointer(batch).copyMemory(from: batch + start, byteCount: wordLength)
-        }
-        guard needed > batchCapacity else { return }
-        let capacity = min(max(needed, batchCapacity * 2), Self.maximumWordLength)
-        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity + 16)
-        grown.initialize(repeating: 0, count: capacity + 16)
-        grown.update(from: batch, count: wordLength)
-        batch.deallocate()
-        batch = grown
-        batchCapacity = capacity
+        if length > 0 { batch.finish(length: length, into: &table) }
+        batch.flush(into: &table)
     }
 
     /// Reads the scalar of 0x80 or more at `index` (or one invalid byte): appends its lower-case form to the
@@ -269,16 +201,14 @@ public struct WordCounter: ~Copyable {
         }
         guard classBits & WordTables.word != 0 else {
             if length > 0 {
-                endWord(length: length)
+                batch.finish(length: length, into: &table)
                 length = 0
             }
             return end
         }
         // A lower-case form is at most three scalars of four bytes.
-        if length + 12 > batchCapacity - batchUsed {
-            try makeRoom(wordLength: length, needed: min(length + 12, Self.maximumWordLength))
-        }
-        let word = batch + batchUsed
+        if length + 12 > batch.room { try batch.makeRoom(wordLength: length, needed: length + 12, into: &table) }
+        let word = batch.next
         if scalar == 0x3A3 {
             // Capital sigma: final (ς) after a cased scalar and not before one, case-ignorable ones skipped.
             let final = casedBefore(index, in: bytes) && !casedAfter(end, in: bytes, count: count)
@@ -291,7 +221,6 @@ public struct WordCounter: ~Copyable {
             (word + length).update(from: bytes + index, count: size)
             length += size
         }
-        guard length <= Self.maximumWordLength else { throw .wordTooLong }
         return end
     }
 

@@ -57,8 +57,11 @@ public struct WordCounts: Sendable, Codable, CustomStringConvertible {
         // Equal 64-bit hashes: rare, and settled by comparing the words themselves.
         if collided {
             var table = WordTable(expectedDistinct: entries)
-            var scratch = WordScratch()
-            try Self.forEachEntry(in: encoded) { (word, count) throws(WordCountError) in scratch.add(word, count: count, to: &table) }
+            var batch = WordBatch()
+            try Self.forEachEntry(in: encoded) { (word, count) throws(WordCountError) in
+                try batch.append(word, count: count, into: &table)
+            }
+            batch.flush(into: &table)
             guard table.distinct == entries else { throw .malformedCounts("a word listed twice") }
         }
         self.encoded = encoded
@@ -109,10 +112,13 @@ public struct WordCounts: Sendable, Codable, CustomStringConvertible {
     public static func merged(_ parts: [WordCounts]) throws(WordCountError) -> WordCounts {
         if parts.count == 1 { return parts[0] }
         var table = WordTable(expectedDistinct: parts.map(\.distinctWords).max() ?? 0)
-        var scratch = WordScratch()
+        var batch = WordBatch()
         for part in parts {
-            try forEachEntry(in: part.encoded) { (word, count) throws(WordCountError) in scratch.add(word, count: count, to: &table) }
+            try forEachEntry(in: part.encoded) { (word, count) throws(WordCountError) in
+                try batch.append(word, count: count, into: &table)
+            }
         }
+        batch.flush(into: &table)
         return try WordCounts(table: table)
     }
 
@@ -142,15 +148,30 @@ public struct WordCounts: Sendable, Codable, CustomStringConvertible {
     }
 
     /// The `limit` most frequent words, most frequent first (ties in the order of their bytes).
+    ///
+    /// A small `limit` keeps only the best words seen so far, so the top ten of a large count make ten strings,
+    /// not one per distinct word.
     public func top(_ limit: Int) -> [(word: String, count: Int)] {
-        var entries: [(word: [UInt8], count: Int)] = []
-        entries.reserveCapacity(distinctWords)
-        try? Self.forEachEntry(in: encoded) { (word, count) throws(WordCountError) in entries.append((Array(word), count)) }
-        let order: ((word: [UInt8], count: Int), (word: [UInt8], count: Int)) -> Bool = {
-            $0.count != $1.count ? $0.count > $1.count : $0.word.lexicographicallyPrecedes($1.word)
+        guard limit > 0 else { return [] }
+        typealias Entry = (word: [UInt8], count: Int)
+        func precedes(_ count: Int, _ word: some Sequence<UInt8>, _ other: Entry) -> Bool {
+            count != other.count ? count > other.count : word.lexicographicallyPrecedes(other.word)
         }
-        let sorted = limit >= entries.count ? entries.sorted(by: order) : Array(entries.sorted(by: order).prefix(max(0, limit)))
-        return sorted.map { (String(decoding: $0.word, as: UTF8.self), $0.count) }
+        var best: [Entry] = []
+        if limit <= 64 && limit < distinctWords {
+            try? Self.forEachEntry(in: encoded) { (word, count) throws(WordCountError) in
+                if best.count == limit, let last = best.last, !precedes(count, word, last) { return }
+                let position = best.firstIndex { !precedes($0.count, $0.word, (Array(word), count)) } ?? best.count
+                best.insert((Array(word), count), at: position)
+                if best.count > limit { best.removeLast() }
+            }
+        } else {
+            best.reserveCapacity(distinctWords)
+            try? Self.forEachEntry(in: encoded) { (word, count) throws(WordCountError) in best.append((Array(word), count)) }
+            best.sort { precedes($0.count, $0.word, $1) }
+            best = Array(best.prefix(limit))
+        }
+        return best.map { (String(decoding: $0.word, as: UTF8.self), $0.count) }
     }
 
     /// `N words, M distinct`.
@@ -288,19 +309,5 @@ private struct HashSet64: ~Copyable {
             offset += 8
         }
         return mixed ^ (mixed >> 32)
-    }
-}
-
-/// A padded copy of one word at a time, for `WordTable.add` (which reads whole eight-byte words past a word's
-/// end).
-private struct WordScratch {
-    private var bytes = [UInt8](repeating: 0, count: 64)
-
-    mutating func add(_ word: UnsafeRawBufferPointer, count: Int, to table: inout WordTable) {
-        if bytes.count < word.count + 16 { bytes = [UInt8](repeating: 0, count: word.count * 2 + 16) }
-        bytes.withUnsafeMutableBytes { buffer in
-            buffer.copyMemory(from: word)
-            table.add(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), length: word.count, count: count)
-        }
     }
 }

@@ -30,6 +30,9 @@ struct WordTable: ~Copyable {
     private(set) var distinct = 0
     /// Whether some count went past `Int.max` (the counts are then wrong; `WordCounts` refuses them).
     private(set) var overflowed = false
+    /// Mixed into every hash, different for each table, so that a text cannot be made of words that all land
+    /// in one run of slots.
+    private let seed = UInt64.random(in: 0...UInt64.max)
 
     /// The longest word, in bytes, that a table takes; the scanner refuses text with a longer one.
     static let maximumWordLength = 1 << 30
@@ -56,7 +59,7 @@ struct WordTable: ~Copyable {
     @inline(__always)
     mutating func add(_ bytes: UnsafePointer<UInt8>, length: Int, count: Int = 1) {
         let head = Self.head(bytes, length: length)
-        add(bytes, length: length, head: head, hash: Self.hash(head: head, bytes: bytes, length: length), count: count)
+        add(bytes, length: length, head: head, hash: hash(head: head, bytes: bytes, length: length), count: count)
     }
 
     /// Starts bringing the slot where a word of this hash would be into the cache.
@@ -166,13 +169,13 @@ struct WordTable: ~Copyable {
         return length >= 8 ? loaded : loaded & ((1 &<< UInt64(length &* 8)) &- 1)
     }
 
-    /// A 32-bit hash of a word: its eight-byte parts mixed by multiplication.
+    /// A 32-bit hash of a word: its eight-byte parts and this table's seed mixed by multiplication.
     @inline(__always)
-    static func hash(head: UInt64, bytes: UnsafePointer<UInt8>, length: Int) -> UInt32 {
-        var mixed = (head ^ UInt64(truncatingIfNeeded: length)) &* 0x9E37_79B9_7F4A_7C15
+    func hash(head: UInt64, bytes: UnsafePointer<UInt8>, length: Int) -> UInt32 {
+        var mixed = (head ^ seed ^ UInt64(truncatingIfNeeded: length)) &* 0x9E37_79B9_7F4A_7C15
         var offset = 8
         while offset < length {
-            mixed = (mixed ^ (mixed >> 29) ^ part(bytes, at: offset, length: length)) &* 0xBF58_476D_1CE4_E5B9
+            mixed = (mixed ^ (mixed >> 29) ^ Self.part(bytes, at: offset, length: length)) &* 0xBF58_476D_1CE4_E5B9
             offset += 8
         }
         return UInt32(truncatingIfNeeded: (mixed ^ (mixed >> 32)) >> 16 ^ mixed)

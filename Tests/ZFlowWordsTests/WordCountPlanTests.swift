@@ -23,14 +23,16 @@ struct WordCountPlanTests {
         #expect(WordCountPlan.targetBytes(totalBytes: 3_000_000, threads: 2) == mib)
         #expect(WordCountPlan.targetBytes(totalBytes: 10_000_000, threads: 3) == mib)
         #expect(WordCountPlan.targetBytes(totalBytes: 4 * mib + 3, threads: 1) == mib)
-        #expect(WordCountPlan.targetBytes(totalBytes: 1 << 40, threads: 1 << 30) == mib, "many threads: the floor")
+        #expect(WordCountPlan.targetBytes(totalBytes: 1 << 36, threads: 1 << 30) == mib, "many threads: the floor")
+        // Never more than `maximumTasks` tasks, even past the cap (a huge or sparse file).
+        #expect(WordCountPlan.targetBytes(totalBytes: 1 << 40, threads: 1 << 30) == (1 << 40) / WordCountPlan.maximumTasks)
+        #expect(WordCountPlan.targetBytes(totalBytes: Int.max, threads: 1) == Int.max / WordCountPlan.maximumTasks)
+        #expect(WordCountPlan.targetBytes(totalBytes: Int.max, threads: 0) == Int.max / WordCountPlan.maximumTasks)
         // The cap.
         #expect(WordCountPlan.targetBytes(totalBytes: 1 << 30, threads: 1) == 64 * mib)
         #expect(WordCountPlan.targetBytes(totalBytes: 1 << 40, threads: 8) == 64 * mib)
-        #expect(WordCountPlan.targetBytes(totalBytes: Int.max, threads: 1) == 64 * mib)
-        #expect(WordCountPlan.targetBytes(totalBytes: Int.max, threads: 0) == 64 * mib)
         // Between them: 400 MiB over 4 threads is well inside for a share of a quarter or an eighth of a thread's
-        // bytes (the documented "about four tasks a thread" gives 25 MiB).
+        // bytes (the documented "about eight tasks a thread" gives 12.5 MiB).
         let base = WordCountPlan.targetBytes(totalBytes: 400 * mib, threads: 4)
         #expect(base > mib && base <= 25 * mib, "\(base)")
         #expect(WordCountPlan.targetBytes(totalBytes: 800 * mib, threads: 4) == 2 * base)

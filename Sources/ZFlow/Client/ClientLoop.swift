@@ -309,8 +309,8 @@ private struct ClientLoopState {
     var lastIdleCheck = Instant.zero
     /// Whether failed handshakes with the scheduler amount to a refusal.
     var handshakeFailures = HandshakeFailures()
-    /// Set once the scheduler refused this client's security handshake: libzmq does not try that connection
-    /// again, so every request from then on fails with it (one that comes before the event, too).
+    /// Set once the scheduler refused this client's key or security mechanism: libzmq does not try that
+    /// connection again, so every request and wait from then on fails with it (one sent before the event too).
     var securityFailure: ClientError?
     var pendingReplies: [PeerAddress: [PendingReply]] = [:]
     var waiters: [Int: Waiter] = [:]
@@ -502,6 +502,10 @@ private struct ClientLoopState {
     }
 
     mutating func awaitKeys(_ keys: [TaskKey], deadline: Instant?, then: WaitOutcome) {
+        if let securityFailure {
+            finish(then, .failure(securityFailure))
+            return
+        }
         let id = nextID
         nextID += 1
         var pending = 0
@@ -794,10 +798,15 @@ private struct ClientLoopState {
             guard let event = HandshakeEvent(monitorFrames: frames), handshakeFailures.record(event) else { continue }
             let problem = ClientError.security(securityProblem(event))
             logger.error("\(problem)")
-            securityFailure = problem
             registering = false
-            for request in infoRequests { request(.failure(problem)) }
-            infoRequests.removeAll()
+            guard event == .refusedByServer || event.isMechanismMismatch else {
+                // libzmq tries again after failures without detail: only the requests waiting now fail.
+                for request in infoRequests { request(.failure(problem)) }
+                infoRequests.removeAll()
+                continue
+            }
+            securityFailure = problem
+            failAll(problem)
         }
     }
 

@@ -32,6 +32,8 @@ enum FileWordCounting {
             guard fstat(file, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
                 throw FileReadFailed(path: segment.path, reason: "not a regular file")
             }
+            // A segment from the end of the file on is empty (and pread would refuse an offset near Int.max).
+            guard segment.offset < Int(status.st_size) || segment.offset == 0 else { continue }
             try count(segment, of: file, path: segment.path, into: &counter, buffer: buffer)
         }
         return try counter.counts()

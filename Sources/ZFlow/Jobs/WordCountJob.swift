@@ -47,7 +47,7 @@ public enum WordCountJob {
                 return path.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/")
             }.map(\.name)
             let size = fileSize(path)
-            bytes += size ?? 0
+            bytes = bytes.addingReportingOverflow(size ?? 0).overflow ? Int.max : bytes + (size ?? 0)
             if groups[local] == nil { groupOrder.append(local) }
             groups[local, default: []].append(WordCountPlan.File(path: path, size: size))
         }

@@ -48,7 +48,7 @@ struct BenchCommand: AsyncParsableCommand {
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1") }
-        guard corpusMb >= 1 && corpusMb <= 100_000 else { throw ValidationError("--corpus-mb must be from 1 to 100000") }
+        guard corpusMb >= 1 && corpusMb <= 4_000 else { throw ValidationError("--corpus-mb must be from 1 to 4000") }
     }
 
     func run() async throws {

@@ -23,7 +23,10 @@ struct WordCountBenchmark {
         }
         defer { if corpus == nil { try? FileManager.default.removeItem(atPath: directory) } }
         let files = try WordCountJob.expand([directory])
-        let bytes = try files.reduce(0) { $0 + ((try FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+        let bytes = try files.reduce(0) { total, file in
+            let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            return total.addingReportingOverflow(size).overflow ? Int.max : total + size
+        }
         let megabytesCounted = Double(bytes) / 1e6
         let label = generated ? "generated \(megabytes) MB corpus" : "\(files.count) files, \(Int(megabytesCounted)) MB in \(directory)"
 
@@ -36,7 +39,7 @@ struct WordCountBenchmark {
             readSamples.append(megabytesCounted / Benchmarks.seconds(since: start))
         }
         results.append(BenchResult(
-            name: "wordcount-read", detail: "\(label), read by one thread (pread, 4 MiB buffer), page cache warm",
+            name: "wordcount-read", detail: "\(label), read by one thread (pread, 256 KiB buffer), page cache warm",
             unit: "MB/s", samples: Array(readSamples.dropFirst())))
         // One thread counting in this process: the speed a worker thread reaches.
         var here = WordCounts()
@@ -56,7 +59,11 @@ struct WordCountBenchmark {
         var pairSamples: [Double] = []
         for _ in 0..<runs {
             let start = ContinuousClock.now
-            DispatchQueue.concurrentPerform(iterations: 2) { half in _ = try? WordCountJob.countHere(halves[half]) }
+            let failures = FailureList()
+            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                do { _ = try WordCountJob.countHere(halves[half]) } catch { failures.add(error) }
+            }
+            if let failure = failures.first { throw failure }
             pairSamples.append(megabytesCounted / Benchmarks.seconds(since: start))
         }
         results.append(BenchResult(
@@ -137,9 +144,9 @@ struct WordCountBenchmark {
         return lists
     }
 
-    /// Reads the files as the job's reader does (`pread` into one 4 MiB buffer), counting nothing.
+    /// Reads the files as the job's reader does (`pread` into one 256 KiB buffer), counting nothing.
     static func read(_ files: [String]) throws {
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 4 << 20, alignment: 16)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 256 << 10, alignment: 16)
         defer { buffer.deallocate() }
         for path in files {
             let file = open(path, O_RDONLY | O_CLOEXEC)
@@ -147,7 +154,7 @@ struct WordCountBenchmark {
             defer { close(file) }
             var position = 0
             while true {
-                let read = pread(file, buffer, 4 << 20, off_t(position))
+                let read = pread(file, buffer, 256 << 10, off_t(position))
                 guard read > 0 else { break }
                 position += read
             }
@@ -163,6 +170,24 @@ struct WordCountBenchmark {
         return a.entries.sorted(by: order).elementsEqual(b.entries.sorted(by: order)) {
             $0.count == $1.count && $0.word.utf8.elementsEqual($1.word.utf8)
         }
+    }
+}
+
+/// Errors of threads that report them after joining.
+private final class FailureList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [Error] = []
+
+    func add(_ error: Error) {
+        lock.lock()
+        errors.append(error)
+        lock.unlock()
+    }
+
+    var first: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return errors.first
     }
 }
 
