@@ -208,15 +208,15 @@ struct RetirementTests {
 /// A worker killed in the middle of a graph.
 @Suite("Killing a worker mid-graph", .serialized)
 struct MidGraphKillTests {
-    /// A 16,383-task tree reduction on three workers (large enough to be mid-way when the kill comes, even on a
-    /// loaded machine); w1 is SIGKILLed once 300 results are in memory. Its running and queued tasks are rerun
+    /// A 65,535-task tree reduction on three workers (large enough to be mid-way when the kill comes, even on a
+    /// machine loaded by the rest of the suite); w1 is SIGKILLed once 300 results are in memory. Its running and queued tasks are rerun
     /// elsewhere, results only it held are recomputed, and the sum is right.
     @Test(.timeLimit(.minutes(1)))
     func killingAWorkerMidTreeStillGivesTheRightSum() async throws {
         let cluster = try await TestCluster(workers: 3, threads: 1, heartbeatMs: 100)
         defer { cluster.shutdown() }
         let client = try await cluster.client()
-        let leaves = 8192
+        let leaves = 1 << 15
         let started = Date()
         let root = try await cluster.treeSum(client, leaves: leaves)
         _ = try await cluster.waitForInfo(client, "300 results in memory") { info in (info.taskCounts["memory"] ?? 0) >= 300 }

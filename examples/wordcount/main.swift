@@ -50,10 +50,15 @@ do {
 }
 
 let files = try WordCountJob.expand(options.paths)
-// The embedded cluster's workers may read exactly the files given, nothing else.
+// The embedded cluster's workers may read exactly the files and directories given, nothing else.
+let roots = try options.paths.flatMap { path -> [String] in
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+        ? [path] : try WordCountJob.expand([path])
+}
 let cluster =
     options.scheduler == nil
-    ? try LocalCluster(workers: options.workers, permissions: WorkerPermissions(fileRoots: files)) : nil
+    ? try LocalCluster(workers: options.workers, permissions: WorkerPermissions(fileRoots: roots)) : nil
 defer { cluster?.shutdown() }
 let client = try await Client.connect(options.scheduler ?? cluster!.address)
 let started = ContinuousClock.now

@@ -17,11 +17,14 @@ public struct WorkerPermissions: Sendable, Hashable {
     public var allowShell: Bool
     /// Directories (absolute, symbolic links resolved) whose files functions may read.
     public private(set) var fileRoots: [String]
+    /// `fileRoots` as a set: a path is checked against its own ancestors, not against every root.
+    private let rootSet: Set<String>
 
     /// Permissions: shell commands allowed or not, and the directories whose files may be read.
     public init(allowShell: Bool = false, fileRoots: [String] = []) {
         self.allowShell = allowShell
         self.fileRoots = fileRoots.map(Self.resolved)
+        rootSet = Set(self.fileRoots)
     }
 
     /// Why `function` may not run on worker `worker`, or nil when it may.
@@ -40,10 +43,13 @@ public struct WorkerPermissions: Sendable, Hashable {
     /// - Throws: `FileAccessRefused` otherwise.
     public func readableFile(_ path: String) throws -> String {
         let resolved = Self.resolved(path)
-        guard fileRoots.contains(where: { resolved == $0 || resolved.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
-            throw FileAccessRefused(path: path, roots: fileRoots)
+        var candidate = Substring(resolved)
+        while true {
+            if rootSet.contains(String(candidate)) { return resolved }
+            guard candidate != "/", let slash = candidate.lastIndex(of: "/") else { break }
+            candidate = slash == candidate.startIndex ? "/" : candidate[..<slash]
         }
-        return resolved
+        throw FileAccessRefused(path: path, roots: fileRoots)
     }
 
     /// The `zflow-worker` flags that grant these permissions.
