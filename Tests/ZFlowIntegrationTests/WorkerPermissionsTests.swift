@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import ZFlow
+
+/// Which paths a worker's file permissions let a function read: the roots themselves and everything under them,
+/// with `..` and symbolic links resolved first; nothing beside them, however the name begins.
+@Suite("Worker file permissions")
+struct WorkerPermissionsTests {
+    /// A root allows itself and its descendants; a sibling whose name merely starts like the root, its parent
+    /// and a `..` escape are refused.
+    @Test func aRootAllowsItselfAndWhatIsUnderItOnly() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("zflow-permissions-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base + "/data/sub", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: base + "/database", withIntermediateDirectories: true)
+        let permissions = WorkerPermissions(fileRoots: [base + "/data"])
+        let root = WorkerPermissions(fileRoots: [base + "/data"]).fileRoots[0]
+        #expect(try permissions.readableFile(base + "/data") == root)
+        #expect(try permissions.readableFile(base + "/data/sub/file.txt") == root + "/sub/file.txt")
+        for refused in [base + "/database/file.txt", base, base + "/data/../database/file.txt", "/etc/passwd"] {
+            #expect(throws: FileAccessRefused.self, "\(refused)") { try permissions.readableFile(refused) }
+        }
+    }
+
+    /// A symbolic link inside a root that points outside it is refused: the check is made on the resolved path.
+    @Test func aLinkOutOfARootIsRefused() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("zflow-permissions-link-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base + "/data", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: base + "/secret", withIntermediateDirectories: true)
+        try Data("secret".utf8).write(to: URL(fileURLWithPath: base + "/secret/file.txt"))
+        try FileManager.default.createSymbolicLink(atPath: base + "/data/link", withDestinationPath: base + "/secret")
+        let permissions = WorkerPermissions(fileRoots: [base + "/data"])
+        #expect(throws: FileAccessRefused.self) { try permissions.readableFile(base + "/data/link/file.txt") }
+    }
+
+    /// Many roots (one per file, as the word count example gives) are checked without scanning all of them.
+    @Test func manyRootsEachAllowTheirOwnFile() throws {
+        let roots = (0..<10_000).map { "/srv/corpus/file-\($0).txt" }
+        let permissions = WorkerPermissions(fileRoots: roots)
+        for index in stride(from: 0, to: 10_000, by: 997) {
+            #expect(try permissions.readableFile("/srv/corpus/file-\(index).txt") == "/srv/corpus/file-\(index).txt")
+        }
+        #expect(throws: FileAccessRefused.self) { try permissions.readableFile("/srv/corpus/other.txt") }
+    }
+}
