@@ -208,7 +208,7 @@ struct RetirementTests {
 /// A worker killed in the middle of a graph.
 @Suite("Killing a worker mid-graph", .serialized)
 struct MidGraphKillTests {
-    /// A 65,535-task tree reduction on three workers (large enough to be mid-way when the kill comes, even on a
+    /// A 32,767-task tree reduction on three workers (large enough to be mid-way when the kill comes, even on a
     /// machine loaded by the rest of the suite); w1 is SIGKILLed once 300 results are in memory. Its running and queued tasks are rerun
     /// elsewhere, results only it held are recomputed, and the sum is right.
     @Test(.timeLimit(.minutes(1)))
@@ -216,7 +216,7 @@ struct MidGraphKillTests {
         let cluster = try await TestCluster(workers: 3, threads: 1, heartbeatMs: 100)
         defer { cluster.shutdown() }
         let client = try await cluster.client()
-        let leaves = 1 << 15
+        let leaves = 1 << 14
         let started = Date()
         let root = try await cluster.treeSum(client, leaves: leaves)
         _ = try await cluster.waitForInfo(client, "300 results in memory") { info in (info.taskCounts["memory"] ?? 0) >= 300 }
