@@ -308,7 +308,7 @@ struct SilentClientTests {
     /// Runs `zflow submit sleep SECONDS` as a child process, stops it with SIGSTOP for `pause` seconds while
     /// its task runs, and returns its exit status and standard error.
     static func submitPausing(_ cluster: TestCluster, sleep seconds: String, pause: Double) async throws -> (Int32?, String) {
-        let observer = try await cluster.client()
+        var observer = try await cluster.client()
         defer { observer.close() }
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("zflow-silent-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: errors) }
@@ -322,8 +322,19 @@ struct SilentClientTests {
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         // A debug `zflow` starting under a loaded test run can take seconds; a short task may also be over by
         // the time a poll sees it (the pause then still falls while the client waits for its result).
-        _ = try await cluster.waitForInfo(observer, "its task runs", timeout: 30) { info in
-            info.workers.first.map { $0.processing == 1 || $0.tasksCompleted > 0 } ?? false
+        // The observer is a client too, under the same short client timeout: on a loaded machine it may be
+        // forgotten itself, and then a fresh one goes on watching (it holds no futures).
+        let watchUntil = Date(timeIntervalSinceNow: 30)
+        while true {
+            do {
+                _ = try await cluster.waitForInfo(observer, "its task runs", timeout: watchUntil.timeIntervalSinceNow) { info in
+                    info.workers.first.map { $0.processing == 1 || $0.tasksCompleted > 0 } ?? false
+                }
+                break
+            } catch ClientError.forgotten where Date() < watchUntil {
+                observer.close()
+                observer = try await cluster.client()
+            }
         }
         kill(process.processIdentifier, SIGSTOP)
         usleep(UInt32(pause * 1_000_000))  // the silence under test, not a wait for an event
