@@ -98,20 +98,21 @@ struct SchedulingTests {
     }
 
     /// Once `inc` is measured short, a worker hands runs to its thread in batches; a short run batched ahead of
-    /// a 2 s `sleep` (never measured, so it may be long) still has its result sent before the sleep starts.
+    /// a 2 s `timed-sleep` (never measured, so it may be long) still has its result sent before the sleep ends.
     @Test(.timeLimit(.minutes(1)))
     func aShortResultIsNotHeldBackByALongRunAfterIt() async throws {
         let cluster = try await TestCluster(workers: 1, threads: 1)
         defer { cluster.shutdown() }
         let client = try await cluster.client()
         _ = try await client.gather(try await client.map(StandardFunctions.inc, Array(0..<200)), timeout: .seconds(20))
-        let started = ContinuousClock.now
         let (quick, slow) = try await client.submitGraph { graph in
-            (try graph.add(StandardFunctions.inc, 1), try graph.add(StandardFunctions.sleep, 2.0))
+            (try graph.add(StandardFunctions.inc, 1), try graph.add(StandardFunctions.timedSleep, 2.0))
         }
         #expect(try await quick.result(timeout: .seconds(10)) == 2)
-        let waited = ContinuousClock.now - started
-        #expect(waited < .milliseconds(1500), "the short result waited \(waited) behind the sleep")
-        _ = try await slow.result(timeout: .seconds(10))
+        // Recorded evidence, not a wall-clock bound: the short result reached this process before the sleep
+        // (on the same machine's monotonic clock) had ended.
+        let arrived = DispatchTime.now().uptimeNanoseconds
+        let span = try await slow.result(timeout: .seconds(10))
+        #expect(arrived < span.end, "the short result arrived \(Double(Int64(arrived) - Int64(span.end)) / 1e9) s after the sleep ended")
     }
 }
