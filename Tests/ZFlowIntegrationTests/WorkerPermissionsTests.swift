@@ -22,7 +22,8 @@ struct WorkerPermissionsTests {
         }
     }
 
-    /// A symbolic link inside a root that points outside it is refused: the check is made on the resolved path.
+    /// A symbolic link inside a root that points outside it is refused, for files that exist and for files that
+    /// do not exist yet: the check is made on the resolved path.
     @Test func aLinkOutOfARootIsRefused() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("zflow-permissions-link-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: base) }
@@ -32,12 +33,17 @@ struct WorkerPermissionsTests {
         try FileManager.default.createSymbolicLink(atPath: base + "/data/link", withDestinationPath: base + "/secret")
         let permissions = WorkerPermissions(fileRoots: [base + "/data"])
         #expect(throws: FileAccessRefused.self) { try permissions.readableFile(base + "/data/link/file.txt") }
+        // Also for a file that does not exist yet (it could be made there between the check and the open).
+        #expect(throws: FileAccessRefused.self) { try permissions.readableFile(base + "/data/link/later.txt") }
+        #expect(throws: FileAccessRefused.self) { try permissions.readableFile(base + "/data/link/new/../later.txt") }
+        #expect(try permissions.readableFile(base + "/data/new/later.txt").hasSuffix("/data/new/later.txt"))
     }
 
     /// Many roots (one per file, as the word count example gives) are checked without scanning all of them.
     @Test func manyRootsEachAllowTheirOwnFile() throws {
         let roots = (0..<10_000).map { "/srv/corpus/file-\($0).txt" }
         let permissions = WorkerPermissions(fileRoots: roots)
+        #expect(permissions.fileRoots[0] == "/srv/corpus/file-0.txt", "a path that does not exist resolves by name")
         for index in stride(from: 0, to: 10_000, by: 997) {
             #expect(try permissions.readableFile("/srv/corpus/file-\(index).txt") == "/srv/corpus/file-\(index).txt")
         }

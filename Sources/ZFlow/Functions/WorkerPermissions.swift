@@ -57,9 +57,27 @@ public struct WorkerPermissions: Sendable, Hashable {
         (allowShell ? ["--allow-shell"] : []) + fileRoots.flatMap { ["--allow-files", $0] }
     }
 
-    /// `path` made absolute, with `.`, `..` and symbolic links resolved.
+    /// `path` made absolute, with `.`, `..` and symbolic links resolved — also in the directories above a file
+    /// that does not exist (yet): the deepest existing ancestor is resolved by `realpath`, and only the
+    /// components below it, which cannot be links, are resolved by name.
     static func resolved(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var head = absolute
+        var tail: [Substring] = []
+        while true {
+            if let real = realpath(head, nil) {
+                defer { free(real) }
+                let base = String(cString: real)
+                guard !tail.isEmpty else { return base }
+                return URL(fileURLWithPath: (base == "/" ? "" : base) + "/" + tail.reversed().joined(separator: "/"))
+                    .standardizedFileURL.path
+            }
+            guard head != "/", let slash = head.lastIndex(of: "/") else {
+                return URL(fileURLWithPath: absolute).standardizedFileURL.path
+            }
+            tail.append(head[head.index(after: slash)...])
+            head = slash == head.startIndex ? "/" : String(head[..<slash])
+        }
     }
 }
 
