@@ -30,7 +30,7 @@ public enum WordCountJob {
     }
 
     /// How many partial counts one merge task adds up.
-    static let mergeFanIn = 4
+    static let mergeFanIn = 8
 
     /// Counts the words of `files` (absolute paths) on the cluster.
     ///
