@@ -36,6 +36,14 @@ struct WorkerPermissionsTests {
         // Also for a file that does not exist yet (it could be made there between the check and the open).
         #expect(throws: FileAccessRefused.self) { try permissions.readableFile(base + "/data/link/later.txt") }
         #expect(throws: FileAccessRefused.self) { try permissions.readableFile(base + "/data/link/new/../later.txt") }
+        // `..` after a missing component or a file steps back by name, and the link after it is still followed.
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: base + "/data/mine.txt"))
+        #expect(throws: FileAccessRefused.self) { try permissions.readableFile(base + "/data/new/../link/file.txt") }
+        #expect(throws: FileAccessRefused.self) { try permissions.readableFile(base + "/data/mine.txt/../link/file.txt") }
+        // A dangling link to a place outside, where a file could be made later, is refused.
+        try FileManager.default.createSymbolicLink(atPath: base + "/data/dangling", withDestinationPath: base + "/secret/later")
+        #expect(throws: FileAccessRefused.self) { try permissions.readableFile(base + "/data/dangling") }
+        #expect(try permissions.readableFile(base + "/data/./mine.txt").hasSuffix("/data/mine.txt"))
         #expect(try permissions.readableFile(base + "/data/new/later.txt").hasSuffix("/data/new/later.txt"))
     }
 

@@ -23,7 +23,7 @@ public struct WorkerPermissions: Sendable, Hashable {
     /// Permissions: shell commands allowed or not, and the directories whose files may be read.
     public init(allowShell: Bool = false, fileRoots: [String] = []) {
         self.allowShell = allowShell
-        self.fileRoots = fileRoots.map(Self.resolved)
+        self.fileRoots = fileRoots.map { Self.resolved($0) ?? URL(fileURLWithPath: $0).standardizedFileURL.path }
         rootSet = Set(self.fileRoots)
     }
 
@@ -42,7 +42,7 @@ public struct WorkerPermissions: Sendable, Hashable {
     ///
     /// - Throws: `FileAccessRefused` otherwise.
     public func readableFile(_ path: String) throws -> String {
-        let resolved = Self.resolved(path)
+        guard let resolved = Self.resolved(path) else { throw FileAccessRefused(path: path, roots: fileRoots) }
         var candidate = Substring(resolved)
         while true {
             if rootSet.contains(String(candidate)) { return resolved }
@@ -58,9 +58,11 @@ public struct WorkerPermissions: Sendable, Hashable {
     }
 
     /// `path` made absolute, with `.`, `..` and symbolic links resolved — also in the directories above a file
-    /// that does not exist (yet): the deepest existing ancestor is resolved by `realpath`, and only the
-    /// components below it, which cannot be links, are resolved by name.
-    static func resolved(_ path: String) -> String {
+    /// that does not exist (yet): the deepest existing ancestor is resolved by `realpath`; below it, `..` is
+    /// applied by name and the result resolved again (so `missing/../link` still follows `link`), and the
+    /// first missing component must not exist at all (a dangling link there is refused). Nil when the path
+    /// cannot be resolved safely.
+    static func resolved(_ path: String) -> String? {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         var head = absolute
         var tail: [Substring] = []
@@ -69,12 +71,17 @@ public struct WorkerPermissions: Sendable, Hashable {
                 defer { free(real) }
                 let base = String(cString: real)
                 guard !tail.isEmpty else { return base }
-                return URL(fileURLWithPath: (base == "/" ? "" : base) + "/" + tail.reversed().joined(separator: "/"))
-                    .standardizedFileURL.path
+                let rest = tail.reversed()
+                let joined = (base == "/" ? "" : base) + "/" + rest.joined(separator: "/")
+                if rest.contains(where: { $0 == ".." || $0 == "." }) {
+                    // Applied by name, `..` may step back into components that exist (and may be links).
+                    return resolved(URL(fileURLWithPath: joined).standardizedFileURL.path)
+                }
+                var status = stat()
+                guard lstat((base == "/" ? "" : base) + "/" + rest.first!, &status) != 0 else { return nil }
+                return joined
             }
-            guard head != "/", let slash = head.lastIndex(of: "/") else {
-                return URL(fileURLWithPath: absolute).standardizedFileURL.path
-            }
+            guard head != "/", let slash = head.lastIndex(of: "/") else { return nil }
             tail.append(head[head.index(after: slash)...])
             head = slash == head.startIndex ? "/" : String(head[..<slash])
         }
