@@ -51,14 +51,15 @@ extension SchedulerState {
             functions.contains(task.spec.function)
                 && [.waiting, .noWorker, .queued].contains(task.status)
                 && !task.wantedBy.contains { clients[$0]?.principal.role == .admin }
-        }.map(\.key).sorted()
-        for key in refused {
+        }.map { (key: $0.key, function: $0.spec.function) }.sorted { $0.key < $1.key }
+        // Failing one task fails its dependents too: a key refused here may have ended before its turn.
+        for (key, function) in refused where tasks[key].map({ [.waiting, .noWorker, .queued].contains($0.status) }) ?? false {
             err(
                 key,
                 RemoteError(
                     typeName: "NotAllowed",
-                    message: "function '\(tasks[key]!.spec.function)' became admin-only (a worker declared it) before this task ran",
-                    key: key, function: tasks[key]!.spec.function))
+                    message: "function '\(function)' became admin-only (a worker declared it) before this task ran",
+                    key: key, function: function))
         }
     }
 
