@@ -209,11 +209,12 @@ struct RetirementTests {
 @Suite("Killing a worker mid-graph", .serialized)
 struct MidGraphKillTests {
     /// A 32,767-task tree reduction on three workers (large enough to be mid-way when the kill comes, even on a
-    /// machine loaded by the rest of the suite); w1 is SIGKILLed once 300 results are in memory. Its running and queued tasks are rerun
+    /// machine loaded by the rest of the suite; heartbeats every 300 ms, so a busy w2 is not expired beside the killed
+    /// w1); w1 is SIGKILLed once 300 results are in memory. Its running and queued tasks are rerun
     /// elsewhere, results only it held are recomputed, and the sum is right.
     @Test(.timeLimit(.minutes(1)))
     func killingAWorkerMidTreeStillGivesTheRightSum() async throws {
-        let cluster = try await TestCluster(workers: 3, threads: 1, heartbeatMs: 100)
+        let cluster = try await TestCluster(workers: 3, threads: 1, heartbeatMs: 300)
         defer { cluster.shutdown() }
         let client = try await cluster.client()
         let leaves = 1 << 14
